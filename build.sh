@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Builds build/wsexec.jar with nothing but a JDK (21 or newer).
+#   ./build.sh          compile src/ and write the jar
+#   ./build.sh --print-java   print the path of the java binary it chose (used by the Makefile)
+# The JDK is looked for in JAVA_HOME, then on PATH, then under /usr/lib/jvm.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+jdk_major() { # prints the major version of the JDK whose javac is $1, or nothing
+    local v
+    v=$("$1" -version 2>&1 | awk '{print $2; exit}') || return 0
+    v=${v%%.*}
+    [[ $v =~ ^[0-9]+$ ]] && echo "$v"
+}
+
+find_jdk() { # prints a JDK home with javac >= 21
+    local candidates=()
+    [ -n "${JAVA_HOME:-}" ] && candidates+=("$JAVA_HOME")
+    if command -v javac >/dev/null 2>&1; then
+        candidates+=("$(dirname "$(dirname "$(readlink -f "$(command -v javac)")")")")
+    fi
+    local d
+    for d in $(ls -d /usr/lib/jvm/*/ 2>/dev/null | sort -V -r); do candidates+=("${d%/}"); done
+    for d in "${candidates[@]}"; do
+        if [ -x "$d/bin/javac" ] && [ -x "$d/bin/jar" ]; then
+            local major
+            major=$(jdk_major "$d/bin/javac")
+            if [ -n "$major" ] && [ "$major" -ge 21 ]; then
+                echo "$d"
+                return 0
+            fi
+        fi
+    done
+    return 1
+}
+
+if ! JDK=$(find_jdk); then
+    echo "build.sh: no JDK 21 or newer found (looked at JAVA_HOME, javac on PATH, /usr/lib/jvm/*)." >&2
+    echo "build.sh: install one, e.g. 'apt-get install openjdk-21-jdk-headless' (Debian 12: temurin-21-jdk or openjdk-25-jdk from backports), then run again." >&2
+    exit 1
+fi
+
+if [ "${1:-}" = "--print-java" ]; then
+    echo "$JDK/bin/java"
+    exit 0
+fi
+if [ "${1:-}" = "--print-jdk" ]; then
+    echo "$JDK"
+    exit 0
+fi
+
+rm -rf build/classes
+mkdir -p build/classes
+find src -name '*.java' > build/sources.txt
+"$JDK/bin/javac" --release 21 -Werror -Xlint:all -encoding UTF-8 -d build/classes @build/sources.txt
+# Resources (the browser console page, version) travel inside the jar.
+(cd src && find . -type f ! -name '*.java' -exec cp --parents {} ../build/classes/ \;)
+"$JDK/bin/jar" --create --file build/wsexec.jar --main-class wsexec.Main -C build/classes .
+echo "built build/wsexec.jar with $JDK"

@@ -1,0 +1,319 @@
+package wsexec;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.net.ConnectException;
+import java.net.http.HttpClient;
+import java.net.http.HttpTimeoutException;
+import java.net.http.WebSocket;
+import java.net.http.WebSocketHandshakeException;
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.locks.ReentrantLock;
+
+import wsexec.websocket.Utf8Validator;
+
+/**
+ * {@code wsexec run}: runs one command on a server with the JDK's own
+ * WebSocket client, copies its output to our stdout and stderr as it arrives,
+ * forwards our stdin, and exits with the command's exit code. Its own failures
+ * (cannot connect, refused, connection lost) print one line and exit 255, as ssh does.
+ */
+final class Client implements WebSocket.Listener {
+    /** Exit status for wsexec's own failures, as ssh uses. */
+    static final int FAILED = 255;
+    /** Exit status when the program to run does not exist, as shells use. */
+    static final int NOT_FOUND = 127;
+    private static final String JOB_ID = "1";
+
+    private final CommandLine.Run options;
+    private final InputStream in;
+    private final PrintStream out;
+    private final PrintStream err;
+    private final CountDownLatch done = new CountDownLatch(1);
+    private final ReentrantLock sendLock = new ReentrantLock();
+    private final StringBuilder text = new StringBuilder();
+    private volatile WebSocket webSocket;
+    private volatile int status = FAILED;
+    private volatile boolean exited;
+    private volatile boolean closeWhenDone;
+    private final CountDownLatch serverClosed = new CountDownLatch(1);
+
+    Client(CommandLine.Run options, InputStream in, PrintStream out, PrintStream err) {
+        this.options = options;
+        this.in = in;
+        this.out = out;
+        this.err = err;
+    }
+
+    int run() {
+        HttpClient http = HttpClient.newBuilder().connectTimeout(options.connectTimeout()).build();
+        try {
+            webSocket = http.newWebSocketBuilder()
+                    .connectTimeout(options.connectTimeout())
+                    .buildAsync(options.url(), this)
+                    .get(options.connectTimeout().toMillis() + 1000, TimeUnit.MILLISECONDS);
+        } catch (ExecutionException e) {
+            err.println("wsexec: cannot connect to " + options.url() + ": " + describe(e.getCause()));
+            return FAILED;
+        } catch (TimeoutException e) {
+            err.println("wsexec: cannot connect to " + options.url() + ": timed out");
+            return FAILED;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return FAILED;
+        }
+        if (!send(execRequest())) {
+            return FAILED;
+        }
+        Thread stdin = Thread.ofPlatform().name("wsexec-stdin").daemon(true).start(this::forwardStdin);
+        try {
+            done.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        stdin.interrupt();
+        if (closeWhenDone) {
+            closeCleanly();
+        }
+        out.flush();
+        err.flush();
+        return status;
+    }
+
+    private String execRequest() {
+        Json.ObjectWriter request = Json.object().field("type", "exec").field("id", JOB_ID);
+        List<String> command = options.command();
+        if (command.size() == 1) {
+            request.field("command", command.get(0));
+        } else {
+            StringBuilder argv = new StringBuilder("[");
+            for (String word : command) {
+                if (argv.length() > 1) {
+                    argv.append(',');
+                }
+                Json.quote(argv, word);
+            }
+            request.raw("argv", argv.append(']').toString());
+        }
+        if (options.cwd() != null) {
+            request.field("cwd", options.cwd());
+        }
+        if (!options.env().isEmpty()) {
+            StringBuilder env = new StringBuilder("{");
+            options.env().forEach((name, value) -> {
+                if (env.length() > 1) {
+                    env.append(',');
+                }
+                Json.quote(env, name).append(':');
+                Json.quote(env, value);
+            });
+            request.raw("env", env.append('}').toString());
+        }
+        if (options.pty()) {
+            request.field("pty", true);
+        }
+        return request.toString();
+    }
+
+    /** Copies our stdin to the job, then closes the job's stdin. */
+    private void forwardStdin() {
+        byte[] buffer = new byte[64 * 1024 + 3];
+        int carried = 0;
+        try {
+            while (!exited) {
+                int n = in.read(buffer, carried, 64 * 1024);
+                if (n < 0) {
+                    break;
+                }
+                int length = carried + n;
+                int complete = Utf8Validator.completePrefixLength(buffer, 0, length);
+                if (complete > 0 && !sendStdin(buffer, complete)) {
+                    return;
+                }
+                carried = length - complete;
+                System.arraycopy(buffer, complete, buffer, 0, carried);
+            }
+            if (carried > 0 && !sendStdin(buffer, carried)) {
+                return;
+            }
+        } catch (IOException e) {
+            // our stdin failed: treat as end of input
+        }
+        if (!exited) {
+            send(Json.object().field("type", "stdin").field("id", JOB_ID).field("eof", true).toString());
+        }
+    }
+
+    private boolean sendStdin(byte[] bytes, int length) {
+        Json.ObjectWriter message = Json.object().field("type", "stdin").field("id", JOB_ID);
+        if (Utf8Validator.isValid(bytes, 0, length)) {
+            message.field("data", new String(bytes, 0, length, StandardCharsets.UTF_8));
+        } else {
+            message.field("base64", Base64.getEncoder().encodeToString(java.util.Arrays.copyOf(bytes, length)));
+        }
+        return send(message.toString());
+    }
+
+    /** The JDK client allows one outstanding send at a time: take turns. */
+    private boolean send(String message) {
+        sendLock.lock();
+        try {
+            webSocket.sendText(message, true).get();
+            return true;
+        } catch (ExecutionException e) {
+            if (!exited) {
+                err.println("wsexec: connection lost: " + describe(e.getCause()));
+                finish(FAILED);
+            }
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        } finally {
+            sendLock.unlock();
+        }
+    }
+
+    @Override
+    public CompletionStage<?> onText(WebSocket ws, CharSequence data, boolean last) {
+        text.append(data);
+        if (last) {
+            String message = text.toString();
+            text.setLength(0);
+            onEvent(message);
+        }
+        ws.request(1);
+        return null;
+    }
+
+    @Override
+    public CompletionStage<?> onClose(WebSocket ws, int statusCode, String reason) {
+        serverClosed.countDown();
+        if (!exited) {
+            err.println("wsexec: server closed the connection (" + statusCode + (reason.isEmpty() ? "" : " " + reason) + ") before the command finished");
+            finish(FAILED);
+        }
+        return null;
+    }
+
+    @Override
+    public void onError(WebSocket ws, Throwable error) {
+        if (!exited) {
+            err.println("wsexec: connection failed: " + describe(error));
+            finish(FAILED);
+        }
+    }
+
+    private void onEvent(String message) {
+        if (exited) {
+            return; // after the exit code nothing more is ours to show
+        }
+        Map<?, ?> event;
+        try {
+            event = Json.parse(message) instanceof Map<?, ?> m ? m : null;
+        } catch (Json.ParseException e) {
+            event = null;
+        }
+        if (event == null) {
+            err.println("wsexec: unexpected message from server: " + abbreviate(message));
+            return;
+        }
+        if (options.json()) {
+            out.println(message);
+            out.flush();
+        }
+        Object type = event.get("type");
+        if (!JOB_ID.equals(event.get("id")) && !"error".equals(type)) {
+            return;
+        }
+        switch (String.valueOf(type)) {
+            case "output" -> {
+                if (!options.json()) {
+                    writeOutput(event);
+                }
+            }
+            case "exit" -> {
+                Object code = event.get("code");
+                finishAndClose(code instanceof Long c ? c.intValue() : FAILED);
+            }
+            case "error" -> {
+                if (event.get("id") == null || JOB_ID.equals(event.get("id"))) {
+                    err.println("wsexec: " + event.get("message"));
+                    finishAndClose("not_found".equals(event.get("code")) ? NOT_FOUND : FAILED);
+                }
+            }
+            default -> {
+            }
+        }
+    }
+
+    private void writeOutput(Map<?, ?> event) {
+        PrintStream target = "stderr".equals(event.get("stream")) ? err : out;
+        byte[] bytes;
+        if (event.get("data") instanceof String data) {
+            bytes = data.getBytes(StandardCharsets.UTF_8);
+        } else if (event.get("base64") instanceof String base64) {
+            bytes = Base64.getDecoder().decode(base64);
+        } else {
+            return;
+        }
+        target.write(bytes, 0, bytes.length);
+        target.flush();
+    }
+
+    private void finishAndClose(int code) {
+        closeWhenDone = true;
+        finish(code);
+    }
+
+    /** Closes with 1000 and waits briefly for the server's answer, so both ends see a clean close. */
+    private void closeCleanly() {
+        try {
+            webSocket.sendClose(WebSocket.NORMAL_CLOSURE, "").get(2, TimeUnit.SECONDS);
+            serverClosed.await(2, TimeUnit.SECONDS);
+        } catch (ExecutionException | TimeoutException e) {
+            // the server is gone already
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        webSocket.abort();
+    }
+
+    private void finish(int code) {
+        if (!exited) {
+            exited = true;
+            status = code;
+            done.countDown();
+        }
+    }
+
+    private static String describe(Throwable e) {
+        if (e instanceof WebSocketHandshakeException h) {
+            int code = h.getResponse().statusCode();
+            Object body = h.getResponse().body();
+            String reason = body instanceof String s && !s.isBlank() ? ": " + s.strip() : "";
+            return "server answered HTTP " + code + reason;
+        }
+        if (e instanceof ConnectException) {
+            return "connection refused";
+        }
+        if (e instanceof HttpTimeoutException) {
+            return "timed out";
+        }
+        String message = e.getMessage();
+        return message == null || message.isBlank() ? e.getClass().getSimpleName() : message;
+    }
+
+    private static String abbreviate(String s) {
+        return s.length() <= 200 ? s : s.substring(0, 200) + "…";
+    }
+}

@@ -1,0 +1,378 @@
+package wsexec;
+
+import java.net.InetAddress;
+import java.net.URI;
+import java.net.UnknownHostException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+import wsexec.websocket.Handshake;
+import wsexec.websocket.WebSocketLimits;
+
+/**
+ * Every option of every subcommand is parsed here, into immutable records.
+ * Flags take {@code --name value} or {@code --name=value}; sizes take
+ * {@code 1048576}, {@code 64KiB}, {@code 1MiB}, {@code 1GiB}; durations take
+ * {@code 500ms}, {@code 10s}, {@code 2m} (a bare number means seconds).
+ */
+final class CommandLine {
+    private CommandLine() {
+    }
+
+    /** A command line that cannot be used; printed as one line, exit status 2. */
+    static final class UsageException extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        UsageException(String message) {
+            super(message, null, false, false);
+        }
+    }
+
+    sealed interface Command {
+    }
+
+    record Help() implements Command {
+    }
+
+    record Version() implements Command {
+    }
+
+    record Serve(Server.Config server, ExecEndpoint.Config exec, Duration shutdownGrace) implements Command {
+    }
+
+    record Echo(Server.Config server) implements Command {
+    }
+
+    record Run(URI url, boolean json, boolean pty, String cwd, Map<String, String> env, Duration connectTimeout,
+               List<String> command) implements Command {
+    }
+
+    static final String USAGE = """
+            wsexec — run shell commands on a server and stream their output over WebSocket
+
+            usage:
+              wsexec serve [options]              run the exec server
+              wsexec run [options] [--] COMMAND…  run COMMAND on a server, print its output, exit with its code
+              wsexec echo [options]               run an echo server (for WebSocket conformance testing)
+              wsexec --help | --version
+
+            serve options:
+              --port N                   TCP port (default 8023; 0 picks a free one)
+              --bind ADDRESS             address to listen on (default 127.0.0.1)
+              --max-message SIZE         largest message a client may send (default 1MiB)
+              --max-fragments N          most frames per message (default 1024)
+              --max-connections N        open connections before 503 (default 1024)
+              --handshake-timeout TIME   the request head must arrive within this (default 10s)
+              --close-timeout TIME       wait for the peer's Close frame at most this (default 5s)
+              --max-jobs N               running jobs on the server (default 512)
+              --max-jobs-per-connection N  running jobs per connection (default 64)
+              --job-timeout TIME         time limit for every job (default none)
+              --kill-grace TIME          between TERM and KILL when a job is ended (default 3s)
+              --linger TIME              how long a finished process may leave its pipes open (default 2s)
+              --no-line-buffer           do not ask children to flush each line (stdbuf, PYTHONUNBUFFERED)
+              --quiet                    log errors only
+
+            run options:
+              --url URL                  server to use (default ws://127.0.0.1:8023/)
+              --json                     print the raw JSON events, one per line
+              --pty                      run the command under a pseudo-terminal (stdout and stderr merged)
+              --cwd DIR                  working directory on the server
+              --env NAME=VALUE           set an environment variable for the command (repeatable)
+              --connect-timeout TIME     give up connecting after this (default 10s)
+              One word is run by the server's shell (/bin/sh -c); several words are run as a
+              program with those arguments, without a shell.
+
+            echo options:
+              --port N (default 9001)  --bind ADDRESS (default 127.0.0.1)
+              --max-message SIZE (default 64MiB)  --max-fragments N (default 100000)
+            """;
+
+    static Command parse(String[] args) throws UsageException {
+        if (args.length == 0) {
+            return new Help();
+        }
+        List<String> rest = List.of(args).subList(1, args.length);
+        return switch (args[0]) {
+            case "--help", "-h", "help" -> new Help();
+            case "--version", "version" -> new Version();
+            case "serve" -> parseServe(rest);
+            case "echo" -> parseEcho(rest);
+            case "run" -> parseRun(rest);
+            default -> throw new UsageException("unknown subcommand '" + args[0] + "' (try --help)");
+        };
+    }
+
+    /** Walks flags and their values; remembers what is left after "--" or the first non-flag. */
+    private static final class Flags {
+        private final List<String> args;
+        private int i;
+        private String pendingValue;
+
+        Flags(List<String> args) {
+            this.args = args;
+        }
+
+        /** The next flag name, or null at the end of flags. */
+        String next() {
+            if (i >= args.size()) {
+                return null;
+            }
+            String arg = args.get(i);
+            if (arg.equals("--")) {
+                i++;
+                return null;
+            }
+            if (!arg.startsWith("--")) {
+                return null;
+            }
+            i++;
+            int eq = arg.indexOf('=');
+            if (eq > 0) {
+                pendingValue = arg.substring(eq + 1);
+                return arg.substring(0, eq);
+            }
+            pendingValue = null;
+            return arg;
+        }
+
+        String value(String flag) throws UsageException {
+            if (pendingValue != null) {
+                String v = pendingValue;
+                pendingValue = null;
+                return v;
+            }
+            if (i >= args.size()) {
+                throw new UsageException(flag + " needs a value");
+            }
+            return args.get(i++);
+        }
+
+        void noValue(String flag) throws UsageException {
+            if (pendingValue != null) {
+                throw new UsageException(flag + " takes no value");
+            }
+        }
+
+        List<String> remaining() {
+            return args.subList(i, args.size());
+        }
+    }
+
+    private static Command parseServe(List<String> args) throws UsageException {
+        String bind = "127.0.0.1";
+        int port = 8023;
+        WebSocketLimits limits = WebSocketLimits.DEFAULTS;
+        Duration handshakeTimeout = Duration.ofSeconds(10);
+        int maxConnections = 1024;
+        ExecEndpoint.Config d = ExecEndpoint.Config.DEFAULTS;
+        int maxJobs = d.maxJobs();
+        int maxJobsPerConnection = d.maxJobsPerConnection();
+        Duration killGrace = d.killGrace();
+        Duration linger = d.linger();
+        Duration jobTimeout = d.jobTimeout();
+        boolean lineBuffered = d.lineBuffered();
+        Flags flags = new Flags(args);
+        for (String flag = flags.next(); flag != null; flag = flags.next()) {
+            switch (flag) {
+                case "--port" -> port = port(flags.value(flag));
+                case "--bind" -> bind = flags.value(flag);
+                case "--max-message" -> limits = limits.withMaxMessageSize(size(flag, flags.value(flag)));
+                case "--max-fragments" -> limits = limits.withMaxFragments(positive(flag, flags.value(flag)));
+                case "--max-connections" -> maxConnections = positive(flag, flags.value(flag));
+                case "--handshake-timeout" -> handshakeTimeout = duration(flag, flags.value(flag));
+                case "--close-timeout" -> limits = limits.withCloseTimeout(duration(flag, flags.value(flag)));
+                case "--max-jobs" -> maxJobs = positive(flag, flags.value(flag));
+                case "--max-jobs-per-connection" -> maxJobsPerConnection = positive(flag, flags.value(flag));
+                case "--job-timeout" -> jobTimeout = duration(flag, flags.value(flag));
+                case "--kill-grace" -> killGrace = duration(flag, flags.value(flag));
+                case "--linger" -> linger = duration(flag, flags.value(flag));
+                case "--no-line-buffer" -> {
+                    flags.noValue(flag);
+                    lineBuffered = false;
+                }
+                case "--quiet" -> {
+                    flags.noValue(flag);
+                    Log.quiet(true);
+                }
+                default -> throw new UsageException("unknown option '" + flag + "' for serve (try --help)");
+            }
+        }
+        if (!flags.remaining().isEmpty()) {
+            throw new UsageException("unexpected argument '" + flags.remaining().get(0) + "' for serve");
+        }
+        Server.Config server = new Server.Config(address(bind), port, limits, handshakeTimeout, Handshake.MAX_HEAD_BYTES, maxConnections);
+        ExecEndpoint.Config exec = new ExecEndpoint.Config(maxJobsPerConnection, maxJobs, killGrace, linger, jobTimeout, lineBuffered);
+        return new Serve(server, exec, killGrace);
+    }
+
+    private static Command parseEcho(List<String> args) throws UsageException {
+        String bind = "127.0.0.1";
+        int port = 9001;
+        // Conformance suites send 16 MiB messages and 65,536-fragment messages; allow them with room.
+        WebSocketLimits limits = new WebSocketLimits(64 << 20, 100_000, Duration.ofSeconds(5));
+        Flags flags = new Flags(args);
+        for (String flag = flags.next(); flag != null; flag = flags.next()) {
+            switch (flag) {
+                case "--port" -> port = port(flags.value(flag));
+                case "--bind" -> bind = flags.value(flag);
+                case "--max-message" -> limits = limits.withMaxMessageSize(size(flag, flags.value(flag)));
+                case "--max-fragments" -> limits = limits.withMaxFragments(positive(flag, flags.value(flag)));
+                case "--quiet" -> {
+                    flags.noValue(flag);
+                    Log.quiet(true);
+                }
+                default -> throw new UsageException("unknown option '" + flag + "' for echo (try --help)");
+            }
+        }
+        if (!flags.remaining().isEmpty()) {
+            throw new UsageException("unexpected argument '" + flags.remaining().get(0) + "' for echo");
+        }
+        return new Echo(new Server.Config(address(bind), port, limits, Duration.ofSeconds(10), Handshake.MAX_HEAD_BYTES, 10_000));
+    }
+
+    private static Command parseRun(List<String> args) throws UsageException {
+        URI url = URI.create("ws://127.0.0.1:8023/");
+        boolean json = false;
+        boolean pty = false;
+        String cwd = null;
+        Map<String, String> env = new LinkedHashMap<>();
+        Duration connectTimeout = Duration.ofSeconds(10);
+        Flags flags = new Flags(args);
+        for (String flag = flags.next(); flag != null; flag = flags.next()) {
+            switch (flag) {
+                case "--url" -> url = wsUrl(flags.value(flag));
+                case "--json" -> {
+                    flags.noValue(flag);
+                    json = true;
+                }
+                case "--pty" -> {
+                    flags.noValue(flag);
+                    pty = true;
+                }
+                case "--cwd" -> cwd = flags.value(flag);
+                case "--env" -> {
+                    String pair = flags.value(flag);
+                    int eq = pair.indexOf('=');
+                    if (eq <= 0) {
+                        throw new UsageException("--env needs NAME=VALUE, got '" + pair + "'");
+                    }
+                    env.put(pair.substring(0, eq), pair.substring(eq + 1));
+                }
+                case "--connect-timeout" -> connectTimeout = duration(flag, flags.value(flag));
+                default -> throw new UsageException("unknown option '" + flag + "' for run (try --help)");
+            }
+        }
+        List<String> command = new ArrayList<>(flags.remaining());
+        if (command.isEmpty()) {
+            throw new UsageException("run needs a command, e.g. wsexec run -- date");
+        }
+        return new Run(url, json, pty, cwd, Map.copyOf(env), connectTimeout, List.copyOf(command));
+    }
+
+    private static URI wsUrl(String text) throws UsageException {
+        try {
+            URI uri = new URI(text);
+            String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
+            if (!scheme.equals("ws") && !scheme.equals("wss")) {
+                throw new UsageException("--url must start with ws:// or wss://, got '" + text + "'");
+            }
+            if (uri.getHost() == null) {
+                throw new UsageException("--url has no host: '" + text + "'");
+            }
+            return uri.getPath() == null || uri.getPath().isEmpty()
+                    ? new URI(uri.getScheme(), uri.getUserInfo(), uri.getHost(), uri.getPort(), "/", uri.getQuery(), null)
+                    : uri;
+        } catch (java.net.URISyntaxException e) {
+            throw new UsageException("--url is not a URL: '" + text + "'");
+        }
+    }
+
+    static int port(String text) throws UsageException {
+        int port = integer("--port", text);
+        if (port < 0 || port > 65535) {
+            throw new UsageException("--port must be 0–65535, got " + text);
+        }
+        return port;
+    }
+
+    private static InetAddress address(String text) throws UsageException {
+        try {
+            return InetAddress.getByName(text);
+        } catch (UnknownHostException e) {
+            throw new UsageException("--bind: unknown address '" + text + "'");
+        }
+    }
+
+    private static int positive(String flag, String text) throws UsageException {
+        int value = integer(flag, text);
+        if (value < 1) {
+            throw new UsageException(flag + " must be at least 1, got " + text);
+        }
+        return value;
+    }
+
+    private static int integer(String flag, String text) throws UsageException {
+        try {
+            return Integer.parseInt(text);
+        } catch (NumberFormatException e) {
+            throw new UsageException(flag + " needs a whole number, got '" + text + "'");
+        }
+    }
+
+    /** Parses a size: a byte count with an optional KiB/MiB/GiB (or K/M/G) suffix; at most 2 GiB - 1. */
+    static int size(String flag, String text) throws UsageException {
+        String t = text.trim();
+        long unit = 1;
+        String upper = t.toUpperCase(Locale.ROOT);
+        for (String[] suffix : new String[][] {{"KIB", "1024"}, {"MIB", "1048576"}, {"GIB", "1073741824"},
+                {"KB", "1000"}, {"MB", "1000000"}, {"GB", "1000000000"}, {"K", "1024"}, {"M", "1048576"}, {"G", "1073741824"}, {"B", "1"}}) {
+            if (upper.endsWith(suffix[0])) {
+                unit = Long.parseLong(suffix[1]);
+                t = t.substring(0, t.length() - suffix[0].length()).trim();
+                break;
+            }
+        }
+        try {
+            long value = Long.parseLong(t) * unit;
+            if (value < 0 || value > Integer.MAX_VALUE) {
+                throw new UsageException(flag + " must be between 0 and 2GiB, got " + text);
+            }
+            return (int) value;
+        } catch (NumberFormatException e) {
+            throw new UsageException(flag + " needs a size like 1048576, 64KiB or 1MiB, got '" + text + "'");
+        }
+    }
+
+    /** Parses a duration: 250ms, 10s, 2m, 1h, or a bare number of seconds. */
+    static Duration duration(String flag, String text) throws UsageException {
+        String t = text.trim().toLowerCase(Locale.ROOT);
+        try {
+            if (t.endsWith("ms")) {
+                return nonNegative(flag, Duration.ofMillis(Long.parseLong(t.substring(0, t.length() - 2))), text);
+            }
+            if (t.endsWith("s")) {
+                return nonNegative(flag, Duration.ofMillis(Math.round(Double.parseDouble(t.substring(0, t.length() - 1)) * 1000)), text);
+            }
+            if (t.endsWith("m")) {
+                return nonNegative(flag, Duration.ofSeconds(Math.round(Double.parseDouble(t.substring(0, t.length() - 1)) * 60)), text);
+            }
+            if (t.endsWith("h")) {
+                return nonNegative(flag, Duration.ofSeconds(Math.round(Double.parseDouble(t.substring(0, t.length() - 1)) * 3600)), text);
+            }
+            return nonNegative(flag, Duration.ofMillis(Math.round(Double.parseDouble(t) * 1000)), text);
+        } catch (NumberFormatException e) {
+            throw new UsageException(flag + " needs a duration like 500ms, 10s or 2m, got '" + text + "'");
+        }
+    }
+
+    private static Duration nonNegative(String flag, Duration d, String text) throws UsageException {
+        if (d.isNegative()) {
+            throw new UsageException(flag + " must not be negative, got " + text);
+        }
+        return d;
+    }
+}

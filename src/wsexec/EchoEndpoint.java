@@ -1,0 +1,35 @@
+package wsexec;
+
+import java.io.IOException;
+
+import wsexec.websocket.CloseCode;
+import wsexec.websocket.HttpRequest;
+import wsexec.websocket.Message;
+import wsexec.websocket.WebSocket;
+
+/**
+ * The {@code echo} endpoint: every text message comes back as text, every
+ * binary message as binary. It runs through the same handshake, framing,
+ * fragmentation, ping/pong, close and UTF-8 code as {@code serve}, so a
+ * conformance suite pointed at it judges the exec server's WebSocket layer.
+ */
+final class EchoEndpoint implements Server.Endpoint {
+    @Override
+    public void session(WebSocket webSocket, HttpRequest request, Server.Peer peer) throws IOException {
+        Message message;
+        while ((message = webSocket.receive()) != null) {
+            try {
+                switch (message) {
+                    case Message.Text text -> webSocket.sendText(text.text());
+                    case Message.Binary binary -> webSocket.sendBinary(binary.data());
+                    default -> {
+                    }
+                }
+            } catch (IOException e) {
+                if (webSocket.state() == WebSocket.State.OPEN) {
+                    webSocket.close(CloseCode.INTERNAL_ERROR, "send failed");
+                }
+            }
+        }
+    }
+}

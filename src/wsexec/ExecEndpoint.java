@@ -1,0 +1,84 @@
+package wsexec;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import wsexec.websocket.HttpRequest;
+import wsexec.websocket.WebSocket;
+
+/** The {@code serve} endpoint: the exec protocol, one {@link Session} per connection. */
+final class ExecEndpoint implements Server.Endpoint {
+
+    /**
+     * @param maxJobsPerConnection running jobs one connection may have at once
+     * @param maxJobs              running jobs on the whole server at once
+     * @param killGrace            time between TERM and KILL when a job is ended for the client
+     * @param linger               how long a job whose process exited may keep its pipes open
+     * @param jobTimeout           default time limit of a job; zero for none
+     * @param lineBuffered         set children up to flush every line (stdbuf, PYTHONUNBUFFERED)
+     */
+    record Config(int maxJobsPerConnection, int maxJobs, Duration killGrace, Duration linger,
+                  Duration jobTimeout, boolean lineBuffered) {
+        static final Config DEFAULTS = new Config(64, 512, Duration.ofSeconds(3), Duration.ofSeconds(2),
+                Duration.ZERO, true);
+    }
+
+    private final Config config;
+    private final AtomicInteger runningJobs = new AtomicInteger();
+    private final Set<Session> sessions = ConcurrentHashMap.newKeySet();
+
+    ExecEndpoint(Config config) {
+        this.config = config;
+    }
+
+    Config config() {
+        return config;
+    }
+
+    int runningJobs() {
+        return runningJobs.get();
+    }
+
+    /** Takes a place for a new job on the server; false when the server is full. */
+    boolean reserveJob() {
+        if (runningJobs.incrementAndGet() > config.maxJobs()) {
+            runningJobs.decrementAndGet();
+            return false;
+        }
+        return true;
+    }
+
+    void releaseJob() {
+        runningJobs.decrementAndGet();
+    }
+
+    @Override
+    public void session(WebSocket webSocket, HttpRequest request, Server.Peer peer) throws IOException {
+        Session session = new Session(this, webSocket, peer);
+        sessions.add(session);
+        try {
+            session.run();
+        } finally {
+            sessions.remove(session);
+        }
+    }
+
+    @Override
+    public void shutdown(Duration grace) {
+        for (Session session : sessions) {
+            session.terminateAll();
+        }
+        long deadline = System.nanoTime() + grace.plusMillis(500).toNanos();
+        while (runningJobs.get() > 0 && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+}

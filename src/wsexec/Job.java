@@ -1,0 +1,190 @@
+package wsexec;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * One running process and the threads that carry its output.
+ *
+ * <p>Life of a job: {@code started} is sent before any output; stdout and
+ * stderr are pumped by two platform threads; when both pipes are at end of
+ * stream and the process has exited, {@code exit} is sent — so every byte of
+ * output reaches the client before the exit code. If the process exits but
+ * something it left behind keeps its pipes open, the job's group is killed
+ * after {@link ExecEndpoint.Config#linger()} so the exit is not held back forever.
+ */
+final class Job {
+    /** A marker in the stdin queue for "close stdin". */
+    private static final byte[] END_OF_INPUT = new byte[0];
+
+    final String id;
+    private final Session session;
+    private final Process process;
+    private final long startNanos = System.nanoTime();
+    private final AtomicBoolean finished = new AtomicBoolean();
+    private final AtomicBoolean terminating = new AtomicBoolean();
+    private volatile ScheduledFuture<?> timeout;
+    private volatile String endReason;
+    private volatile BlockingQueue<byte[]> stdin; // created on first use, by the session's thread
+
+    Job(Session session, String id, Process process) {
+        this.session = session;
+        this.id = id;
+        this.process = process;
+    }
+
+    long pid() {
+        return process.pid();
+    }
+
+    /** Starts the pumps; the caller has sent {@code started}. */
+    void start(long timeoutMillis) {
+        Thread stderr = Thread.ofPlatform().name("job-" + pid() + "-stderr").daemon(true)
+                .start(() -> new OutputPump(process.getErrorStream(), session.webSocket(), id, "stderr").run());
+        Thread.ofPlatform().name("job-" + pid() + "-stdout").daemon(true).start(() -> {
+            new OutputPump(process.getInputStream(), session.webSocket(), id, "stdout").run();
+            joinQuietly(stderr);
+            finish();
+        });
+        if (timeoutMillis > 0) {
+            timeout = Timers.after(timeoutMillis, () -> {
+                endReason = "timeout";
+                terminate();
+            });
+        }
+        // If the process exits while descendants hold its pipes open, do not wait for them forever.
+        process.onExit().thenRun(() -> Timers.after(session.config().linger().toMillis(), () -> {
+            if (!finished.get()) {
+                ProcessGroups.signal(process, JobSignal.KILL);
+            }
+        }));
+    }
+
+    private void finish() {
+        int code;
+        try {
+            code = process.waitFor();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            code = -1;
+        }
+        finished.set(true);
+        ScheduledFuture<?> t = timeout;
+        if (t != null) {
+            t.cancel(false);
+        }
+        long durationMs = (System.nanoTime() - startNanos) / 1_000_000;
+        Json.ObjectWriter exit = Json.object().field("type", "exit").field("id", id).field("code", code);
+        // The JDK reports death by signal n as 128 + n, as shells do.
+        JobSignal signal = code > 128 ? JobSignal.byNumber(code - 128) : null;
+        if (signal != null) {
+            exit.field("signal", signal.name());
+        }
+        if (endReason != null) {
+            exit.field("reason", endReason);
+        }
+        exit.field("durationMs", durationMs);
+        session.jobFinished(this, exit.toString(), code, durationMs);
+        closeStdin();
+        // The job is over: anything it left running in its group goes too.
+        Timers.now(() -> {
+            if (ProcessGroups.enabled() && ProcessGroups.signal(process, JobSignal.TERM)) {
+                Timers.after(session.config().killGrace().toMillis(), () -> ProcessGroups.signal(process, JobSignal.KILL));
+            }
+        });
+    }
+
+    boolean isFinished() {
+        return finished.get();
+    }
+
+    /** Sends a signal to the job's process group, off the caller's thread. */
+    void signal(JobSignal signal) {
+        Timers.now(() -> ProcessGroups.signal(process, signal));
+    }
+
+    /** TERM now, KILL after the grace if the job has not finished by then. Idempotent. */
+    void terminate() {
+        if (!terminating.compareAndSet(false, true)) {
+            return;
+        }
+        Timers.now(() -> ProcessGroups.signal(process, JobSignal.TERM));
+        Timers.after(session.config().killGrace().toMillis(), () -> {
+            if (!finished.get()) {
+                ProcessGroups.signal(process, JobSignal.KILL);
+            }
+        });
+    }
+
+    /**
+     * Queues bytes for the process's stdin; blocks while 16 writes are pending
+     * (the pipe is full and the process is not reading).
+     */
+    void writeStdin(byte[] data) throws InterruptedException {
+        startStdinWriter();
+        stdin.put(data);
+    }
+
+    void closeStdinLater() throws InterruptedException {
+        startStdinWriter();
+        stdin.put(END_OF_INPUT);
+    }
+
+    private void startStdinWriter() {
+        if (stdin != null) {
+            return;
+        }
+        stdin = new ArrayBlockingQueue<>(16);
+        BlockingQueue<byte[]> queue = stdin;
+        // A platform thread: a write to a full pipe would pin a virtual thread's carrier.
+        Thread.ofPlatform().name("job-" + pid() + "-stdin").daemon(true).start(() -> {
+            OutputStream out = process.getOutputStream();
+            try {
+                while (true) {
+                    byte[] data = queue.take();
+                    if (data == END_OF_INPUT) {
+                        break;
+                    }
+                    out.write(data);
+                    out.flush();
+                }
+            } catch (IOException e) {
+                // the process closed its stdin or exited: what it did not read is dropped, as with a pipe
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } finally {
+                closeQuietly(out);
+                queue.clear();
+            }
+        });
+    }
+
+    private void closeStdin() {
+        if (stdin == null) {
+            closeQuietly(process.getOutputStream());
+        } else {
+            stdin.clear();
+            stdin.offer(END_OF_INPUT);
+        }
+    }
+
+    private static void closeQuietly(OutputStream out) {
+        try {
+            out.close();
+        } catch (IOException ignored) {
+            // already closed
+        }
+    }
+
+    private static void joinQuietly(Thread thread) {
+        try {
+            thread.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,87 @@
+package wsexec;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.net.BindException;
+import java.util.concurrent.CountDownLatch;
+
+/**
+ * The command line. {@link #main} is a thin shell over {@link #run}, which
+ * tests call directly: arguments and streams in, exit status out.
+ */
+public final class Main {
+    public static final String VERSION = "0.1.0";
+
+    /** Exit status for a command line that cannot be used. */
+    static final int USAGE = 2;
+
+    private Main() {
+    }
+
+    public static void main(String[] args) {
+        int status = run(args, System.in, System.out, System.err);
+        System.out.flush();
+        System.exit(status);
+    }
+
+    public static int run(String[] args, InputStream in, PrintStream out, PrintStream err) {
+        CommandLine.Command command;
+        try {
+            command = CommandLine.parse(args);
+        } catch (CommandLine.UsageException e) {
+            err.println("wsexec: " + e.getMessage());
+            return USAGE;
+        }
+        return switch (command) {
+            case CommandLine.Help help -> {
+                out.print(CommandLine.USAGE);
+                yield 0;
+            }
+            case CommandLine.Version version -> {
+                out.println("wsexec " + VERSION);
+                yield 0;
+            }
+            case CommandLine.Serve serve -> serve(serve.server(), new ExecEndpoint(serve.exec()), "serving", serve.shutdownGrace(), out, err);
+            case CommandLine.Echo echo -> serve(echo.server(), new EchoEndpoint(), "echoing", java.time.Duration.ZERO, out, err);
+            case CommandLine.Run run -> new Client(run, in, out, err).run();
+        };
+    }
+
+    /** Starts a server, prints its URL, and serves until the process is told to stop (SIGTERM, SIGINT). */
+    private static int serve(Server.Config config, Server.Endpoint endpoint, String verb, java.time.Duration grace,
+                             PrintStream out, PrintStream err) {
+        Server server;
+        try {
+            server = new Server(config, endpoint);
+        } catch (BindException e) {
+            err.println("wsexec: cannot listen on " + config.bind().getHostAddress() + ":" + config.port() + ": " + e.getMessage());
+            return 1;
+        } catch (IOException e) {
+            err.println("wsexec: cannot start server: " + e.getMessage());
+            return 1;
+        }
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            Log.info("stopping: ending jobs and closing connections");
+            server.stop(grace);
+            stopped.countDown();
+            out.flush();
+            // A signal-initiated stop is the normal way to end a server: exit 0, not 128+n.
+            Runtime.getRuntime().halt(0);
+        }, "wsexec-shutdown"));
+        server.start();
+        String host = config.bind().getHostAddress();
+        if (host.contains(":")) {
+            host = "[" + host + "]";
+        }
+        out.println("wsexec " + VERSION + " " + verb + " on ws://" + host + ":" + server.port() + "/");
+        out.flush();
+        try {
+            stopped.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return 0;
+    }
+}

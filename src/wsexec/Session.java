@@ -1,0 +1,312 @@
+package wsexec;
+
+import java.io.File;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+import wsexec.websocket.Message;
+import wsexec.websocket.WebSocket;
+
+/**
+ * One client connection speaking the exec protocol (docs/PROTOCOL.md): reads
+ * requests, starts and controls jobs, and sends each job's events to this
+ * connection only. When the connection ends, for any reason, every job it
+ * started is ended: TERM to its process group, KILL after the grace.
+ */
+final class Session {
+    /** Longest job id accepted, so ids cannot bloat every event. */
+    static final int MAX_ID_LENGTH = 128;
+
+    private final ExecEndpoint endpoint;
+    private final WebSocket webSocket;
+    private final Server.Peer peer;
+    private final Map<String, Job> jobs = new ConcurrentHashMap<>();
+    private final AtomicLong autoIds = new AtomicLong();
+
+    Session(ExecEndpoint endpoint, WebSocket webSocket, Server.Peer peer) {
+        this.endpoint = endpoint;
+        this.webSocket = webSocket;
+        this.peer = peer;
+    }
+
+    WebSocket webSocket() {
+        return webSocket;
+    }
+
+    ExecEndpoint.Config config() {
+        return endpoint.config();
+    }
+
+    void run() throws IOException {
+        Log.info("connection " + peer + " opened");
+        try {
+            Message message;
+            while ((message = webSocket.receive()) != null) {
+                switch (message) {
+                    case Message.Text text -> onText(text.text());
+                    case Message.Binary binary -> error(null, "bad_request", "binary messages are not part of the protocol");
+                    default -> {
+                    }
+                }
+            }
+        } finally {
+            terminateAll();
+            Log.info("connection " + peer + " closed (code " + webSocket.closeCodeReceived() + ")");
+        }
+    }
+
+    private void onText(String text) {
+        String trimmed = text.strip();
+        if (!trimmed.startsWith("{")) {
+            // Not JSON: the text is the command itself (as with wscat: type "ls", get its output).
+            if (trimmed.isEmpty()) {
+                error(null, "bad_request", "empty command");
+                return;
+            }
+            exec("auto-" + autoIds.incrementAndGet(), List.of("/bin/sh", "-c", text), null, Map.of(), 0, false);
+            return;
+        }
+        Map<String, Object> request;
+        try {
+            Object parsed = Json.parse(text);
+            if (!(parsed instanceof Map<?, ?>)) {
+                error(null, "bad_request", "expected a JSON object");
+                return;
+            }
+            @SuppressWarnings("unchecked")
+            Map<String, Object> object = (Map<String, Object>) parsed;
+            request = object;
+        } catch (Json.ParseException e) {
+            error(null, "bad_request", "malformed JSON: " + e.getMessage());
+            return;
+        }
+        try {
+            dispatch(request);
+        } catch (BadRequest e) {
+            error(e.id, e.code, e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** A request that cannot be carried out; becomes an {@code error} event. */
+    private static final class BadRequest extends Exception {
+        private static final long serialVersionUID = 1L;
+        final String id;
+        final String code;
+
+        BadRequest(String id, String code, String message) {
+            super(message, null, false, false);
+            this.id = id;
+            this.code = code;
+        }
+    }
+
+    private void dispatch(Map<String, Object> request) throws BadRequest, InterruptedException {
+        Object type = request.get("type");
+        String id = idOf(request);
+        if (!(type instanceof String t)) {
+            throw new BadRequest(id, "bad_request", "missing \"type\"");
+        }
+        switch (t) {
+            case "exec" -> onExec(id == null ? "auto-" + autoIds.incrementAndGet() : id, request);
+            case "stdin" -> {
+                Job job = runningJob(id);
+                Object eof = request.get("eof");
+                Object data = request.get("data");
+                Object base64 = request.get("base64");
+                if ((data != null && !(data instanceof String)) || (base64 != null && !(base64 instanceof String))) {
+                    throw new BadRequest(id, "bad_request", "\"data\" and \"base64\" must be strings");
+                }
+                if (data != null) {
+                    job.writeStdin(((String) data).getBytes(StandardCharsets.UTF_8));
+                }
+                if (base64 != null) {
+                    try {
+                        job.writeStdin(java.util.Base64.getDecoder().decode((String) base64));
+                    } catch (IllegalArgumentException e) {
+                        throw new BadRequest(id, "bad_request", "\"base64\" is not valid base64");
+                    }
+                }
+                if (Boolean.TRUE.equals(eof)) {
+                    job.closeStdinLater();
+                }
+            }
+            case "signal" -> {
+                Job job = runningJob(id);
+                Object name = request.get("signal");
+                JobSignal signal = name instanceof String s ? JobSignal.byName(s) : null;
+                if (signal == null) {
+                    throw new BadRequest(id, "bad_request", "\"signal\" must be one of INT, TERM, KILL, HUP, QUIT");
+                }
+                job.signal(signal);
+            }
+            default -> throw new BadRequest(id, "unknown_type", "unknown message type \"" + t + "\"");
+        }
+    }
+
+    private String idOf(Map<String, Object> request) throws BadRequest {
+        Object id = request.get("id");
+        if (id == null) {
+            return null;
+        }
+        String text = id instanceof String s ? s : id instanceof Long n ? n.toString() : null;
+        if (text == null || text.isEmpty() || text.length() > MAX_ID_LENGTH) {
+            throw new BadRequest(null, "bad_request", "\"id\" must be a non-empty string of at most " + MAX_ID_LENGTH + " characters");
+        }
+        return text;
+    }
+
+    private Job runningJob(String id) throws BadRequest {
+        if (id == null) {
+            throw new BadRequest(null, "bad_request", "missing \"id\"");
+        }
+        Job job = jobs.get(id);
+        if (job == null) {
+            throw new BadRequest(id, "unknown_job", "no running job with id \"" + id + "\"");
+        }
+        return job;
+    }
+
+    private void onExec(String id, Map<String, Object> request) throws BadRequest {
+        Object command = request.get("command");
+        Object argv = request.get("argv");
+        List<String> line;
+        if (command instanceof String c && argv == null) {
+            if (c.isBlank()) {
+                throw new BadRequest(id, "bad_request", "empty command");
+            }
+            line = List.of("/bin/sh", "-c", c);
+        } else if (argv instanceof List<?> list && command == null) {
+            if (list.isEmpty() || !list.stream().allMatch(a -> a instanceof String)) {
+                throw new BadRequest(id, "bad_request", "\"argv\" must be a non-empty array of strings");
+            }
+            line = new ArrayList<>();
+            for (Object a : list) {
+                line.add((String) a);
+            }
+            String program = resolveProgram(line.get(0));
+            if (program == null) {
+                throw new BadRequest(id, "not_found", "program not found: " + line.get(0));
+            }
+        } else {
+            throw new BadRequest(id, "bad_request", "give exactly one of \"command\" (a string) or \"argv\" (an array)");
+        }
+        File cwd = null;
+        Object dir = request.get("cwd");
+        if (dir != null) {
+            if (!(dir instanceof String d) || !Files.isDirectory(Path.of(d))) {
+                throw new BadRequest(id, "bad_cwd", "working directory does not exist: " + dir);
+            }
+            cwd = new File(d);
+        }
+        Map<String, String> env = new java.util.LinkedHashMap<>();
+        Object envObject = request.get("env");
+        if (envObject != null) {
+            if (!(envObject instanceof Map<?, ?> m)) {
+                throw new BadRequest(id, "bad_request", "\"env\" must be an object of strings");
+            }
+            for (Map.Entry<?, ?> e : m.entrySet()) {
+                if (!(e.getValue() instanceof String v)) {
+                    throw new BadRequest(id, "bad_request", "\"env\" must be an object of strings");
+                }
+                env.put((String) e.getKey(), v);
+            }
+        }
+        long timeoutMs = config().jobTimeout().toMillis();
+        Object t = request.get("timeoutMs");
+        if (t != null) {
+            if (!(t instanceof Long ms) || ms <= 0) {
+                throw new BadRequest(id, "bad_request", "\"timeoutMs\" must be a positive integer");
+            }
+            timeoutMs = timeoutMs > 0 ? Math.min(timeoutMs, ms) : ms;
+        }
+        boolean pty = Boolean.TRUE.equals(request.get("pty"));
+        exec(id, line, cwd, env, timeoutMs, pty);
+    }
+
+    private void exec(String id, List<String> line, File cwd, Map<String, String> env, long timeoutMs, boolean pty) {
+        if (jobs.containsKey(id)) {
+            error(id, "duplicate_id", "a job with id \"" + id + "\" is still running");
+            return;
+        }
+        if (jobs.size() >= config().maxJobsPerConnection()) {
+            error(id, "too_many_jobs", "this connection already runs " + config().maxJobsPerConnection() + " jobs (--max-jobs-per-connection)");
+            return;
+        }
+        if (!endpoint.reserveJob()) {
+            error(id, "too_many_jobs", "the server already runs " + config().maxJobs() + " jobs (--max-jobs)");
+            return;
+        }
+        Process process;
+        try {
+            ProcessBuilder builder = new ProcessBuilder(ProcessGroups.leader(Commands.prepare(line, pty, config().lineBuffered())));
+            if (cwd != null) {
+                builder.directory(cwd);
+            }
+            if (config().lineBuffered()) {
+                builder.environment().put("PYTHONUNBUFFERED", "1");
+            }
+            builder.environment().putAll(env);
+            process = builder.start();
+        } catch (IOException | RuntimeException e) {
+            endpoint.releaseJob();
+            error(id, "spawn_failed", "cannot start process: " + e.getMessage());
+            return;
+        }
+        Job job = new Job(this, id, process);
+        jobs.put(id, job);
+        Log.info("job " + id + " started (pid " + process.pid() + ") for " + peer);
+        send(Json.object().field("type", "started").field("id", id).field("pid", process.pid()).toString());
+        job.start(timeoutMs);
+    }
+
+    /** Called by the job's own thread once all its output is sent and the process has exited. */
+    void jobFinished(Job job, String exitEvent, int code, long durationMs) {
+        jobs.remove(job.id, job);
+        endpoint.releaseJob();
+        Log.info("job " + job.id + " exited with " + code + " after " + durationMs + " ms");
+        send(exitEvent);
+    }
+
+    /** Ends every running job of this connection: TERM now, KILL after the grace. */
+    void terminateAll() {
+        for (Job job : jobs.values()) {
+            job.terminate();
+        }
+    }
+
+    private void error(String id, String code, String message) {
+        send(Json.object().field("type", "error").field("id", id).field("code", code).field("message", message).toString());
+    }
+
+    private void send(String event) {
+        try {
+            webSocket.sendText(event);
+        } catch (IOException e) {
+            // The connection is gone; the read loop ends and the jobs are torn down.
+        }
+    }
+
+    /** Finds a program the way execvp would: a path as given, or the first match on PATH. */
+    static String resolveProgram(String name) {
+        if (name.contains("/")) {
+            return Files.isExecutable(Path.of(name)) && !Files.isDirectory(Path.of(name)) ? name : null;
+        }
+        String path = System.getenv().getOrDefault("PATH", "/usr/local/bin:/usr/bin:/bin");
+        for (String dir : path.split(":")) {
+            Path candidate = Path.of(dir.isEmpty() ? "." : dir, name);
+            if (Files.isExecutable(candidate) && !Files.isDirectory(candidate)) {
+                return candidate.toString();
+            }
+        }
+        return null;
+    }
+}

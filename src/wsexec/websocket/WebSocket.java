@@ -1,0 +1,367 @@
+package wsexec.websocket;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * One server-side WebSocket connection over a blocking socket, after the
+ * opening handshake: a thin loop around the pure {@link Receiver}.
+ *
+ * <p>One thread calls {@link #receive()} in a loop; it answers pings and Close
+ * frames by itself and hands back data messages. Any thread may send; sends are
+ * serialised by a lock, and each frame goes out in one {@code write} where the
+ * caller leaves {@link #HEADROOM} bytes in front of its payload. A send blocks
+ * while the peer is not reading: that is the backpressure the caller relies on.
+ */
+public final class WebSocket implements AutoCloseable {
+
+    /** Room a caller leaves in front of a payload for the largest unmasked header. */
+    public static final int HEADROOM = 10;
+
+    /** RFC 6455 §7.1: the states a connection moves through after the handshake. */
+    public enum State {
+        /** Messages flow both ways. */
+        OPEN,
+        /** We sent a Close frame and wait for the peer's (§7.1.2); we send nothing more. */
+        CLOSE_SENT,
+        /** The closing handshake is over or the connection failed; the socket is closed. */
+        CLOSED
+    }
+
+    private final Socket socket;
+    private final InputStream in;
+    private final OutputStream out;
+    private final WebSocketLimits limits;
+    private final Receiver receiver;
+    private final ByteBuffer buffer = ByteBuffer.allocate(64 * 1024).flip();
+    private final ReentrantLock writeLock = new ReentrantLock();
+    private final FrameObserver observer;
+
+    private volatile State state = State.OPEN;
+    private volatile int closeCodeReceived = CloseCode.ABNORMAL_CLOSURE;
+    private volatile int closeCodeSent = -1;
+    private volatile long lastReceivedNanos = System.nanoTime();
+
+    /** Sees every frame in both directions, for tracing. */
+    public interface FrameObserver {
+        void frame(boolean outgoing, FrameHeader header, byte[] payload, int offset, int length);
+    }
+
+    /**
+     * @param in a stream of the socket's input; may be buffered, and may hold bytes
+     *           that arrived right after the handshake
+     */
+    public WebSocket(Socket socket, InputStream in, WebSocketLimits limits, FrameObserver observer) throws IOException {
+        this.socket = socket;
+        this.in = in;
+        this.out = socket.getOutputStream();
+        this.limits = limits;
+        this.observer = observer;
+        this.receiver = new Receiver(true, limits);
+    }
+
+    public State state() {
+        return state;
+    }
+
+    /** The code of the Close frame the peer sent, 1005 if it had none, 1006 if there was no Close frame (§7.1.5). */
+    public int closeCodeReceived() {
+        return closeCodeReceived;
+    }
+
+    /** The code of the Close frame we sent, or -1 if none was sent. */
+    public int closeCodeSent() {
+        return closeCodeSent;
+    }
+
+    /** When the last bytes arrived from the peer, in {@link System#nanoTime()} terms. */
+    public long lastReceivedNanos() {
+        return lastReceivedNanos;
+    }
+
+    /**
+     * Blocks until the next text or binary message arrives and returns it;
+     * returns {@code null} once the connection is closed, cleanly or not.
+     * Pings are answered and Close frames handled on the way.
+     *
+     * @throws SocketTimeoutException when the socket has a read timeout set by the
+     *                                caller and it expires while the connection is open
+     */
+    public Message receive() throws IOException {
+        while (state != State.CLOSED) {
+            Message message;
+            try {
+                message = receiver.receive(buffer);
+            } catch (ProtocolException e) {
+                fail(e.closeCode(), e.getMessage());
+                return null;
+            }
+            if (message == null) {
+                if (!fill()) {
+                    return null;
+                }
+                continue;
+            }
+            switch (message) {
+                case Message.Ping ping -> {
+                    // §5.5.2: "Upon receipt of a Ping frame, an endpoint MUST send a Pong frame in response"
+                    if (state == State.OPEN) {
+                        sendControl(Opcode.PONG, ping.data());
+                    }
+                }
+                case Message.Pong pong -> {
+                    // §5.5.3: an unsolicited Pong needs no answer
+                }
+                case Message.Close close -> {
+                    onClose(close);
+                    return null;
+                }
+                case Message.Text text -> {
+                    if (state == State.OPEN) {
+                        return text;
+                    }
+                }
+                case Message.Binary binary -> {
+                    if (state == State.OPEN) {
+                        return binary;
+                    }
+                }
+            }
+        }
+        return null;
+    }
+
+    /** Sends a whole text message. */
+    public void sendText(String text) throws IOException {
+        byte[] utf8 = text.getBytes(StandardCharsets.UTF_8);
+        byte[] frame = new byte[HEADROOM + utf8.length];
+        System.arraycopy(utf8, 0, frame, HEADROOM, utf8.length);
+        sendFrame(Opcode.TEXT, frame, HEADROOM, utf8.length);
+    }
+
+    /** Sends a whole binary message. */
+    public void sendBinary(byte[] data) throws IOException {
+        byte[] frame = new byte[HEADROOM + data.length];
+        System.arraycopy(data, 0, frame, HEADROOM, data.length);
+        sendFrame(Opcode.BINARY, frame, HEADROOM, data.length);
+    }
+
+    /**
+     * Sends one final frame whose payload already sits in {@code buffer} at
+     * {@code offset}, with at least {@link #HEADROOM} bytes free before it: the
+     * header is written there and the frame goes out in one write. For text the
+     * caller vouches that the payload is valid UTF-8.
+     */
+    public void sendFrame(Opcode opcode, byte[] buffer, int offset, int length) throws IOException {
+        if (offset < HEADROOM) {
+            throw new IllegalArgumentException("payload needs " + HEADROOM + " bytes of headroom");
+        }
+        writeLock.lock();
+        try {
+            if (state != State.OPEN) {
+                throw new IOException("WebSocket is " + state);
+            }
+            int start = FrameEncoder.writeHeaderBefore(buffer, offset, true, opcode, length);
+            write(buffer, start, offset + length - start, offset);
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
+    /** Sends a Ping frame (§5.5.2) with up to 125 bytes of application data. */
+    public void ping(byte[] data) throws IOException {
+        sendControl(Opcode.PING, data);
+    }
+
+    /**
+     * Starts the closing handshake (§7.1.2): sends a Close frame and lets
+     * {@link #receive()} wait, at most the close timeout, for the peer's.
+     * Does nothing if a Close frame was already sent.
+     */
+    public void close(int code, String reason) {
+        writeLock.lock();
+        try {
+            if (state != State.OPEN) {
+                return;
+            }
+            if (!trySendClose(FrameEncoder.closeBody(code, reason), code)) {
+                abort();
+                return;
+            }
+            state = State.CLOSE_SENT;
+        } finally {
+            writeLock.unlock();
+        }
+        // §7.1.1: do not wait forever for the answer. A read already blocked does not see a new
+        // socket timeout, so a sleeping virtual thread closes the socket if the deadline passes.
+        Thread.ofVirtual().name("websocket-close-timeout").start(() -> {
+            try {
+                Thread.sleep(limits.closeTimeout());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            if (state != State.CLOSED) {
+                abort();
+            }
+        });
+    }
+
+    /** Closes the socket at once, without a closing handshake (§7.1.1 "Close the WebSocket Connection"). */
+    public void abort() {
+        state = State.CLOSED;
+        try {
+            socket.close();
+        } catch (IOException ignored) {
+            // closing anyway
+        }
+    }
+
+    @Override
+    public void close() {
+        abort();
+    }
+
+    /** §7.1.7 "Fail the WebSocket Connection": send a Close frame with the reason, then close. */
+    private void fail(int code, String reason) {
+        writeLock.lock();
+        try {
+            if (state == State.OPEN) {
+                trySendClose(FrameEncoder.closeBody(code, reason), code);
+            }
+            state = State.CLOSED;
+        } finally {
+            writeLock.unlock();
+        }
+        drainAndClose();
+    }
+
+    /** §5.5.1: the peer's Close frame: answer it if we have not sent one, then close the TCP connection. */
+    private void onClose(Message.Close close) {
+        closeCodeReceived = close.code();
+        writeLock.lock();
+        try {
+            if (state == State.OPEN) {
+                    // "the endpoint ... typically echos the status code it received"; a body-less Close gets one back
+                byte[] body = close.code() == CloseCode.NO_STATUS_RECEIVED ? new byte[0] : FrameEncoder.closeBody(close.code(), "");
+                trySendClose(body, close.code() == CloseCode.NO_STATUS_RECEIVED ? -1 : close.code());
+            }
+            state = State.CLOSED;
+        } finally {
+            writeLock.unlock();
+        }
+        // §7.1.1: "the underlying TCP connection ... SHOULD be closed first by the server"
+        drainAndClose();
+    }
+
+    /** Sends a Close frame while holding the write lock; false if the socket is already broken. */
+    private boolean trySendClose(byte[] body, int code) {
+        try {
+            byte[] frame = new byte[2 + body.length];
+            int h = FrameEncoder.writeHeader(frame, 0, true, 0, Opcode.CLOSE, body.length, false, 0);
+            System.arraycopy(body, 0, frame, h, body.length);
+            write(frame, 0, frame.length, h);
+            closeCodeSent = code;
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    private void sendControl(Opcode opcode, byte[] data) throws IOException {
+        byte[] frame = new byte[2 + data.length];
+        int h = FrameEncoder.writeHeader(frame, 0, true, 0, opcode, data.length, false, 0);
+        System.arraycopy(data, 0, frame, h, data.length);
+        writeLock.lock();
+        try {
+            if (state != State.OPEN) {
+                return;
+            }
+            write(frame, 0, frame.length, h);
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
+    /** Writes a frame; {@code payloadStart} tells the observer where its payload begins. Lock held. */
+    private void write(byte[] frame, int start, int length, int payloadStart) throws IOException {
+        if (observer != null) {
+            observeOutgoing(frame, start, length, payloadStart);
+        }
+        out.write(frame, start, length);
+    }
+
+    private void observeOutgoing(byte[] frame, int start, int length, int payloadStart) {
+        int first = frame[start] & 0xFF;
+        long payloadLength = start + length - payloadStart;
+        FrameHeader header = new FrameHeader((first & FrameHeader.FIN) != 0, (first & FrameHeader.RSV) >>> 4,
+                Opcode.of(first & FrameHeader.OPCODE), false, 0, payloadLength, FrameHeader.lengthBitsFor(payloadLength));
+        observer.frame(true, header, frame, payloadStart, (int) payloadLength);
+    }
+
+    /** Reads more bytes into the buffer; false when the connection has ended. */
+    private boolean fill() throws IOException {
+        buffer.compact();
+        try {
+            while (true) {
+                try {
+                    int n = in.read(buffer.array(), buffer.arrayOffset() + buffer.position(), buffer.remaining());
+                    if (n < 0) {
+                        abort(); // EOF without a Close frame: closeCodeReceived stays 1006
+                        return false;
+                    }
+                    buffer.position(buffer.position() + n);
+                    lastReceivedNanos = System.nanoTime();
+                    return true;
+                } catch (SocketTimeoutException e) {
+                    if (state == State.OPEN) {
+                        throw e; // the caller's own read timeout (keepalive, idle)
+                    }
+                    // closing: keep waiting; the close timeout ends the wait
+                }
+            }
+        } catch (SocketTimeoutException e) {
+            throw e;
+        } catch (IOException e) {
+            abort();
+            return false;
+        } finally {
+            buffer.flip();
+        }
+    }
+
+    /**
+     * After the last frame: half-close our side (our FIN follows the Close
+     * frame), then read and discard until the peer closes too or the close
+     * timeout passes. Closing with unread input would make the kernel send a
+     * reset, which can destroy the Close frame before the peer reads it.
+     */
+    private void drainAndClose() {
+        try {
+            socket.shutdownOutput();
+            long deadline = System.nanoTime() + limits.closeTimeout().toNanos();
+            byte[] sink = new byte[8192];
+            while (true) {
+                long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+                if (left <= 0) {
+                    break;
+                }
+                socket.setSoTimeout((int) Math.min(Integer.MAX_VALUE, left));
+                if (in.read(sink) < 0) {
+                    break;
+                }
+            }
+        } catch (IOException e) {
+            // the peer is gone or too slow: close regardless
+        } finally {
+            abort();
+        }
+    }
+
+}

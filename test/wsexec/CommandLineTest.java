@@ -1,0 +1,77 @@
+package wsexec;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.net.ServerSocket;
+import java.time.Duration;
+
+import org.junit.jupiter.api.Test;
+
+class CommandLineTest {
+
+    @Test
+    void noArgumentsOrHelpPrintUsageForEverySubcommand() {
+        for (String[] args : new String[][] {{}, {"--help"}}) {
+            Clients.Result r = Clients.main(new byte[0], args);
+            assertEquals(0, r.status());
+            for (String sub : new String[] {"wsexec serve", "wsexec run", "wsexec echo"}) {
+                assertTrue(r.out().contains(sub), sub + " missing from usage");
+            }
+        }
+    }
+
+    @Test
+    void versionPrintsTheVersion() {
+        Clients.Result r = Clients.main(new byte[0], "--version");
+        assertEquals(0, r.status());
+        assertEquals("wsexec " + Main.VERSION + "\n", r.out());
+    }
+
+    @Test
+    void unknownSubcommandOrFlagIsOneLineAndStatus2() {
+        for (String[] args : new String[][] {{"frobnicate"}, {"serve", "--frobnicate"}, {"run", "--nope", "--", "ls"},
+                {"serve", "--port", "70000"}, {"serve", "--max-message", "lots"}, {"run"}, {"run", "--url", "http://x/", "ls"}}) {
+            Clients.Result r = Clients.main(new byte[0], args);
+            assertEquals(2, r.status(), String.join(" ", args));
+            assertEquals(1, r.err().lines().count(), "one line: " + r.err());
+            assertTrue(r.err().startsWith("wsexec: "));
+        }
+    }
+
+    @Test
+    void sizesAndDurations() throws Exception {
+        assertEquals(1 << 20, CommandLine.size("--max-message", "1MiB"));
+        assertEquals(64 << 20, CommandLine.size("--max-message", "64MiB"));
+        assertEquals(4096, CommandLine.size("--max-message", "4KiB"));
+        assertEquals(1234, CommandLine.size("--max-message", "1234"));
+        assertThrows(CommandLine.UsageException.class, () -> CommandLine.size("--max-message", "3GiB"));
+        assertEquals(Duration.ofMillis(250), CommandLine.duration("--kill-grace", "250ms"));
+        assertEquals(Duration.ofSeconds(10), CommandLine.duration("--kill-grace", "10s"));
+        assertEquals(Duration.ofSeconds(120), CommandLine.duration("--kill-grace", "2m"));
+        assertEquals(Duration.ofSeconds(3), CommandLine.duration("--kill-grace", "3"));
+    }
+
+    @Test
+    void serveDefaultsAreThePromisedOnes() throws Exception {
+        CommandLine.Serve serve = (CommandLine.Serve) CommandLine.parse(new String[] {"serve"});
+        assertEquals(8023, serve.server().port());
+        assertEquals("127.0.0.1", serve.server().bind().getHostAddress());
+        assertEquals(1 << 20, serve.server().limits().maxMessageSize());
+        assertEquals(Duration.ofSeconds(10), serve.server().handshakeTimeout());
+        assertEquals(8192, serve.server().maxHeadBytes());
+    }
+
+    @Test
+    void refusedConnectionIsOneLineAndStatus255() throws Exception {
+        int port;
+        try (ServerSocket s = new ServerSocket(0)) {
+            port = s.getLocalPort(); // free once closed: nothing listens there
+        }
+        Clients.Result r = Clients.run("ws://127.0.0.1:" + port + "/", "true");
+        assertEquals(255, r.status());
+        assertEquals(1, r.err().lines().count(), r.err());
+        assertTrue(r.err().contains("cannot connect"), r.err());
+    }
+}
