@@ -212,8 +212,7 @@ final class CommandLine {
     private static Command parseEcho(List<String> args) throws UsageException {
         String bind = "127.0.0.1";
         int port = 9001;
-        // Conformance suites send 16 MiB messages and 65,536-fragment messages; allow them with room.
-        WebSocketLimits limits = new WebSocketLimits(64 << 20, 100_000, Duration.ofSeconds(5));
+        WebSocketLimits limits = EchoEndpoint.LIMITS;
         Flags flags = new Flags(args);
         for (String flag = flags.next(); flag != null; flag = flags.next()) {
             switch (flag) {

@@ -1,11 +1,13 @@
 package wsexec;
 
 import java.io.IOException;
+import java.time.Duration;
 
 import wsexec.websocket.CloseCode;
 import wsexec.websocket.HttpRequest;
 import wsexec.websocket.Message;
 import wsexec.websocket.WebSocket;
+import wsexec.websocket.WebSocketLimits;
 
 /**
  * The {@code echo} endpoint: every text message comes back as text, every
@@ -14,6 +16,13 @@ import wsexec.websocket.WebSocket;
  * conformance suite pointed at it judges the exec server's WebSocket layer.
  */
 final class EchoEndpoint implements Server.Endpoint {
+    /**
+     * The limits {@code wsexec echo} runs with: conformance suites send 16 MiB messages in one
+     * frame and 4 MiB messages as 65,536 fragments of 64 bytes, so both limits leave room above
+     * that; the exec server keeps its strict defaults ({@link WebSocketLimits#DEFAULTS}).
+     */
+    static final WebSocketLimits LIMITS = new WebSocketLimits(64 << 20, 100_000, Duration.ofSeconds(5));
+
     @Override
     public void session(WebSocket webSocket, HttpRequest request, Server.Peer peer) throws IOException {
         Message message;
@@ -31,5 +40,7 @@ final class EchoEndpoint implements Server.Endpoint {
                 }
             }
         }
+        // One line per connection, so that a client's clean close can be seen from the server side.
+        Log.info("echo " + peer + " closed: received " + webSocket.closeCodeReceived() + ", sent " + webSocket.closeCodeSent());
     }
 }
