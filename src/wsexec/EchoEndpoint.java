@@ -41,6 +41,6 @@ final class EchoEndpoint implements Server.Endpoint {
             }
         }
         // One line per connection, so that a client's clean close can be seen from the server side.
-        Log.info("echo " + peer + " closed: received " + webSocket.closeCodeReceived() + ", sent " + webSocket.closeCodeSent());
+        Log.info("echo " + peer + " " + request.path() + " closed: received " + webSocket.closeCodeReceived() + ", sent " + webSocket.closeCodeSent());
     }
 }

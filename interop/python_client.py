@@ -1,0 +1,104 @@
+"""make interop: Python's `websockets` (Debian python3-websockets, asyncio API) against wsexec.
+
+Usage: /usr/bin/python3 interop/python_client.py ECHO_URL SERVE_URL
+Prints one "PASS python ..." or "FAIL python ..." line per check; exits 1 if any check failed.
+"""
+import asyncio
+import json
+import sys
+
+import websockets
+
+failures = 0
+
+
+def check(name, ok, detail=""):
+    global failures
+    print(("PASS" if ok else "FAIL") + " python " + name + ("" if ok else ": " + detail), flush=True)
+    if not ok:
+        failures += 1
+
+
+async def step(name, coroutine):
+    """Runs one check; an exception or a timeout is a FAIL, never a crash of the whole run."""
+    try:
+        await asyncio.wait_for(coroutine, timeout=20)
+    except Exception as e:  # noqa: BLE001 - any failure is reported as this check's FAIL
+        check(name, False, repr(e))
+
+
+async def echo_checks(base):
+    # max_size=None: the 1 MiB echo must not hit the client's own default limit.
+    async with websockets.connect(base + "python", max_size=None, compression=None) as ws:
+        async def text():
+            await ws.send("hello κόσμε 🚀")
+            check("echo text", await ws.recv() == "hello κόσμε 🚀")
+
+        async def binary():
+            data = bytes(range(256))
+            await ws.send(data)
+            check("echo binary", await ws.recv() == data)
+
+        async def big():
+            data = bytes(i * 7 % 251 for i in range(1 << 20))
+            await ws.send(data)
+            check("echo 1 MiB", await ws.recv() == data)
+
+        async def fragmented():
+            # An iterable is sent as one message in several frames (first TEXT, then CONTINUATION).
+            await ws.send(["frag", "men", "", "ted κό", "σμε"])
+            check("echo fragmented", await ws.recv() == "fragmented κόσμε")
+
+        async def ping():
+            pong = await ws.ping(b"python-ping")
+            await pong  # resolves when the pong with this payload arrives
+            check("echo ping", True)
+
+        async def close():
+            await ws.close(code=1000, reason="python done")
+            rcvd = ws.close_rcvd
+            check("echo close 1000 (client side)", rcvd is not None and rcvd.code == 1000,
+                  "server's close frame: %r" % (rcvd,))
+
+        await step("echo text", text())
+        await step("echo binary", binary())
+        await step("echo 1 MiB", big())
+        await step("echo fragmented", fragmented())
+        await step("echo ping", ping())
+        await step("echo close 1000 (client side)", close())
+
+
+async def serve_checks(url):
+    async with websockets.connect(url, compression=None) as ws:
+        async def job():
+            await ws.send(json.dumps({"type": "exec", "id": "py", "command": "echo from-python; exit 3"}))
+            out, code = "", None
+            while code is None:
+                event = json.loads(await ws.recv())
+                if event.get("id") != "py":
+                    continue
+                if event["type"] == "output" and event["stream"] == "stdout":
+                    out += event.get("data", "")
+                elif event["type"] == "exit":
+                    code = event["code"]
+                elif event["type"] == "error":
+                    raise RuntimeError(event)
+            check("serve exec output and exit code", out == "from-python\n" and code == 3,
+                  "output %r, exit %r" % (out, code))
+
+        async def close():
+            await ws.close(code=1000)
+            check("serve close 1000", ws.close_rcvd is not None and ws.close_rcvd.code == 1000, repr(ws.close_rcvd))
+
+        await step("serve exec output and exit code", job())
+        await step("serve close 1000", close())
+
+
+async def main():
+    echo_url, serve_url = sys.argv[1], sys.argv[2]
+    await step("echo connection", echo_checks(echo_url))
+    await step("serve connection", serve_checks(serve_url))
+
+
+asyncio.run(main())
+sys.exit(1 if failures else 0)
