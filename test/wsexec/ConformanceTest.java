@@ -215,6 +215,21 @@ class ConformanceTest {
         }
     }
 
+    @Test
+    void oneFragmentMoreThanTheLimitIs1008() throws IOException {
+        // The echo limit (100,000) lets the 65,536-fragment case through; one past it is refused
+        // at the header of the fragment that crosses it.
+        try (RawClient client = open(echo)) {
+            ByteArrayOutputStream wire = new ByteArrayOutputStream();
+            for (int i = 0; i < ECHO.maxFragments(); i++) {
+                wire.writeBytes(client.frame(false, i == 0 ? Opcode.BINARY : Opcode.CONTINUATION, hex("2a")));
+            }
+            wire.writeBytes(header(0x80, 1, 0)); // fragment number maxFragments + 1: header only
+            client.send(wire.toByteArray());
+            assertClosedWith(client, 1008);
+        }
+    }
+
     // ---------------------------------------------------------------- §5.5 control frames
 
     @ParameterizedTest(name = "payload {0} bytes")
