@@ -3,6 +3,7 @@ package wsexec;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -795,7 +796,7 @@ class ConformanceTest {
                 assertEquals("message " + i, f.text());
             }
             writer.join();
-            assertEquals(null, writerFailure.get());
+            assertNull(writerFailure.get());
             closeCleanly(client);
         }
     }
