@@ -15,7 +15,7 @@ import wsexec.websocket.WebSocket;
  */
 final class EchoEndpoint implements Server.Endpoint {
     @Override
-    public void session(WebSocket webSocket, HttpRequest request, Server.Peer peer) throws IOException {
+    public void session(WebSocket webSocket, HttpRequest request, Server.Peer peer, AccessPolicy.Admission admission) throws IOException {
         Message message;
         while ((message = webSocket.receive()) != null) {
             try {
