@@ -268,7 +268,7 @@ final class Session {
     private void exec(String id, List<String> line, File cwd, Map<String, String> env, long timeoutMs, boolean pty) {
         ProcessBuilder builder;
         try {
-            // The command policy, before anything else: a forbidden command learns nothing more.
+            // The command policy first: a forbidden command takes no job slot and learns nothing about the programs here.
             builder = admission.job(line, pty, config().lineBuffered());
         } catch (AccessPolicy.Forbidden e) {
             Log.info("job " + id + " forbidden for " + peer);
