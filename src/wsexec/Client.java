@@ -9,6 +9,7 @@ import java.net.http.HttpTimeoutException;
 import java.net.http.WebSocket;
 import java.net.http.WebSocketHandshakeException;
 import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
@@ -18,6 +19,8 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.locks.ReentrantLock;
+
+import javax.net.ssl.SSLContext;
 
 import wsexec.websocket.Utf8Validator;
 
@@ -55,11 +58,25 @@ final class Client implements WebSocket.Listener {
     }
 
     int run() {
-        HttpClient http = HttpClient.newBuilder().connectTimeout(options.connectTimeout()).build();
+        HttpClient.Builder httpBuilder = HttpClient.newBuilder().connectTimeout(options.connectTimeout());
+        String token;
         try {
-            webSocket = http.newWebSocketBuilder()
-                    .connectTimeout(options.connectTimeout())
-                    .buildAsync(options.url(), this)
+            if (options.cacert() != null) {
+                SSLContext trusting = Tls.trusting(options.cacert());
+                httpBuilder.sslContext(trusting).sslParameters(Tls.parameters(trusting));
+            }
+            token = token(options, System.getenv());
+        } catch (IOException | GeneralSecurityException e) {
+            err.println("wsexec: " + e.getMessage());
+            return FAILED;
+        }
+        HttpClient http = httpBuilder.build();
+        try {
+            WebSocket.Builder builder = http.newWebSocketBuilder().connectTimeout(options.connectTimeout());
+            if (token != null) {
+                builder.header("Authorization", "Bearer " + token);
+            }
+            webSocket = builder.buildAsync(options.url(), this)
                     .get(options.connectTimeout().toMillis() + 1000, TimeUnit.MILLISECONDS);
         } catch (ExecutionException e) {
             err.println("wsexec: cannot connect to " + options.url() + ": " + describe(e.getCause()));
@@ -87,6 +104,48 @@ final class Client implements WebSocket.Listener {
         out.flush();
         err.flush();
         return status;
+    }
+
+    /**
+     * The token to present, first found of: {@code --token}, {@code --token-file},
+     * {@code $WSEXEC_TOKEN}. None when the URL carries one itself. Otherwise, for a server on this
+     * machine (a loopback host), the one it wrote for its port; a remote host gets none unasked.
+     */
+    static String token(CommandLine.Run options, Map<String, String> environment) throws IOException {
+        if (options.token() != null) {
+            return options.token();
+        }
+        if (options.tokenFile() != null) {
+            try {
+                return AccessToken.read(options.tokenFile());
+            } catch (IOException e) {
+                throw new IOException("cannot use --token-file: " + e.getMessage(), e);
+            }
+        }
+        String fromEnvironment = environment.get("WSEXEC_TOKEN");
+        if (fromEnvironment != null && !fromEnvironment.isBlank()) {
+            return fromEnvironment.strip();
+        }
+        java.net.URI url = options.url();
+        if (url.getRawQuery() != null && AccessPolicy.queryParameter(url.getRawQuery(), "token") != null) {
+            return null;
+        }
+        String host = url.getHost();
+        java.net.InetAddress literal = AccessPolicy.ipLiteral(host);
+        boolean local = host.equalsIgnoreCase("localhost") || (literal != null && literal.isLoopbackAddress());
+        if (!local) {
+            return null;
+        }
+        int port = url.getPort() != -1 ? url.getPort() : url.getScheme().equalsIgnoreCase("wss") ? 443 : 80;
+        java.nio.file.Path file = AccessToken.fileFor(environment, port);
+        if (!java.nio.file.Files.isReadable(file)) {
+            return null;
+        }
+        try {
+            return AccessToken.read(file);
+        } catch (IOException e) {
+            return null; // not a token file we wrote; connect without, and let the server say 401
+        }
     }
 
     private String execRequest() {
@@ -301,7 +360,8 @@ final class Client implements WebSocket.Listener {
             int code = h.getResponse().statusCode();
             Object body = h.getResponse().body();
             String reason = body instanceof String s && !s.isBlank() ? ": " + s.strip() : "";
-            return "server answered HTTP " + code + reason;
+            String hint = code == 401 ? " (give --token, --token-file or WSEXEC_TOKEN)" : "";
+            return "server answered HTTP " + code + reason + hint;
         }
         if (e instanceof ConnectException) {
             return "connection refused";

@@ -1,14 +1,22 @@
 package wsexec;
 
+import java.io.IOException;
 import java.net.InetAddress;
 import java.net.URI;
 import java.net.UnknownHostException;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
+
+import javax.net.ssl.SSLContext;
 
 import wsexec.websocket.Handshake;
 import wsexec.websocket.WebSocketLimits;
@@ -41,14 +49,21 @@ final class CommandLine {
     record Version() implements Command {
     }
 
-    record Serve(Server.Config server, ExecEndpoint.Config exec, Duration shutdownGrace) implements Command {
+    /** @param program the {@code --program} mode's settings; null when clients send commands */
+    record Serve(Server.Config server, ExecEndpoint.Config exec, Duration shutdownGrace,
+                 ProgramEndpoint.Config program) implements Command {
     }
 
     record Echo(Server.Config server) implements Command {
     }
 
+    /**
+     * @param token     from {@code --token}, or null
+     * @param tokenFile from {@code --token-file}, or null
+     * @param cacert    the certificate to trust for wss:// ({@code --cacert}), or null for the JDK's CAs
+     */
     record Run(URI url, boolean json, boolean pty, String cwd, Map<String, String> env, Duration connectTimeout,
-               List<String> command) implements Command {
+               List<String> command, String token, Path tokenFile, Path cacert) implements Command {
     }
 
     static final String USAGE = """
@@ -56,6 +71,7 @@ final class CommandLine {
 
             usage:
               wsexec serve [options]              run the exec server
+              wsexec serve [options] --program -- CMD [ARGS…]   run CMD for each connection (websocketd style)
               wsexec run [options] [--] COMMAND…  run COMMAND on a server, print its output, exit with its code
               wsexec echo [options]               run an echo server (for WebSocket conformance testing)
               wsexec --help | --version
@@ -75,6 +91,22 @@ final class CommandLine {
               --linger TIME              how long a finished process may leave its pipes open (default 2s)
               --no-line-buffer           do not ask children to flush each line (stdbuf, PYTHONUNBUFFERED)
               --quiet                    log errors only
+              --max-connections-per-address N  open connections from one client address before 429 (default 256)
+              --ping-interval TIME       ping clients this often; drop one silent for two intervals (default 30s; 0 off)
+              --idle-timeout TIME        close a connection with no job and no message for this long (default 10m; 0 off)
+
+            access (see README "Security"):
+              --token-file FILE          the token clients must present (default: a new random one, printed in the URL)
+              --no-auth                  no token at all; refused unless --bind is a loopback address
+              --allow-origin ORIGIN      a browser origin allowed besides the server's own, exactly (repeatable)
+              --hostname NAME            a name clients reach the server by, besides loopback and --bind (repeatable)
+              --allow REGEX              run only commands that match a pattern entirely (repeatable)
+              --program                  run the command after "--" for each connection; messages are its stdin lines,
+                                         its stdout lines are messages
+              --pass-stderr              with --program: send stderr lines to the client as {"type":"stderr",…}
+              --pass-env NAME,…          with --program: environment variables it gets (default PATH,LD_LIBRARY_PATH)
+              --tls-keystore FILE.p12    serve wss:// with this PKCS#12 keystore (TLS 1.2 and 1.3)
+              --tls-password-file FILE   the keystore's password, on the file's first line
 
             run options:
               --url URL                  server to use (default ws://127.0.0.1:8023/)
@@ -83,6 +115,9 @@ final class CommandLine {
               --cwd DIR                  working directory on the server
               --env NAME=VALUE           set an environment variable for the command (repeatable)
               --connect-timeout TIME     give up connecting after this (default 10s)
+              --token TOKEN              the server's token (also: --token-file FILE, $WSEXEC_TOKEN, ?token= in
+                                         the URL; for a server on this machine it is found by itself)
+              --cacert FILE              trust this certificate (PEM) for wss://, e.g. a self-signed one
               One word is run by the server's shell (/bin/sh -c); several words are run as a
               program with those arguments, without a shell.
 
@@ -175,6 +210,19 @@ final class CommandLine {
         Duration linger = d.linger();
         Duration jobTimeout = d.jobTimeout();
         boolean lineBuffered = d.lineBuffered();
+        int maxConnectionsPerAddress = 256;
+        Duration pingInterval = Duration.ofSeconds(30);
+        Duration idleTimeout = Duration.ofMinutes(10);
+        Path tokenFile = null;
+        boolean noAuth = false;
+        List<String> origins = new ArrayList<>();
+        List<String> hostnames = new ArrayList<>();
+        List<Pattern> allow = new ArrayList<>();
+        boolean program = false;
+        boolean passStderr = false;
+        List<String> passEnv = ProgramEndpoint.Config.DEFAULT_PASS_ENV;
+        Path keystore = null;
+        Path passwordFile = null;
         Flags flags = new Flags(args);
         for (String flag = flags.next(); flag != null; flag = flags.next()) {
             switch (flag) {
@@ -183,6 +231,29 @@ final class CommandLine {
                 case "--max-message" -> limits = limits.withMaxMessageSize(size(flag, flags.value(flag)));
                 case "--max-fragments" -> limits = limits.withMaxFragments(positive(flag, flags.value(flag)));
                 case "--max-connections" -> maxConnections = positive(flag, flags.value(flag));
+                case "--max-connections-per-address" -> maxConnectionsPerAddress = positive(flag, flags.value(flag));
+                case "--ping-interval" -> pingInterval = duration(flag, flags.value(flag));
+                case "--idle-timeout" -> idleTimeout = duration(flag, flags.value(flag));
+                case "--token-file" -> tokenFile = Path.of(flags.value(flag));
+                case "--no-auth" -> {
+                    flags.noValue(flag);
+                    noAuth = true;
+                }
+                case "--allow-origin" -> origins.add(origin(flags.value(flag)));
+                case "--hostname" -> hostnames.add(hostname(flags.value(flag)));
+                case "--allow" -> allow.add(regex(flags.value(flag)));
+                case "--program" -> {
+                    flags.noValue(flag);
+                    program = true;
+                }
+                case "--pass-stderr" -> {
+                    flags.noValue(flag);
+                    passStderr = true;
+                }
+                case "--pass-env" -> passEnv = List.of(flags.value(flag).split(",")).stream()
+                        .map(String::strip).filter(n -> !n.isEmpty()).toList();
+                case "--tls-keystore" -> keystore = Path.of(flags.value(flag));
+                case "--tls-password-file" -> passwordFile = Path.of(flags.value(flag));
                 case "--handshake-timeout" -> handshakeTimeout = duration(flag, flags.value(flag));
                 case "--close-timeout" -> limits = limits.withCloseTimeout(duration(flag, flags.value(flag)));
                 case "--max-jobs" -> maxJobs = positive(flag, flags.value(flag));
@@ -201,12 +272,82 @@ final class CommandLine {
                 default -> throw new UsageException("unknown option '" + flag + "' for serve (try --help)");
             }
         }
-        if (!flags.remaining().isEmpty()) {
-            throw new UsageException("unexpected argument '" + flags.remaining().get(0) + "' for serve");
+        List<String> command = List.copyOf(flags.remaining());
+        if (program && command.isEmpty()) {
+            throw new UsageException("--program needs the command to run, e.g. serve --program -- cat");
         }
-        Server.Config server = new Server.Config(address(bind), port, limits, handshakeTimeout, Handshake.MAX_HEAD_BYTES, maxConnections);
-        ExecEndpoint.Config exec = new ExecEndpoint.Config(maxJobsPerConnection, maxJobs, killGrace, linger, jobTimeout, lineBuffered);
-        return new Serve(server, exec, killGrace);
+        if (!program && !command.isEmpty()) {
+            throw new UsageException("unexpected argument '" + command.get(0) + "' for serve (to run one program for every connection, use --program)");
+        }
+        if (program && !allow.isEmpty()) {
+            throw new UsageException("--allow does not apply to --program: clients cannot choose what runs");
+        }
+        InetAddress address = address(bind);
+        String token = null;
+        if (noAuth) {
+            if (tokenFile != null) {
+                throw new UsageException("--no-auth and --token-file contradict each other");
+            }
+            if (!AccessPolicy.isLoopbackOnly(address)) {
+                throw new UsageException("--no-auth is refused unless --bind is a loopback address (anyone who can reach "
+                        + bind + " could run commands)");
+            }
+        } else if (tokenFile != null) {
+            try {
+                token = AccessToken.read(tokenFile);
+            } catch (IOException e) {
+                throw new UsageException("cannot use --token-file: " + e.getMessage());
+            }
+        } else {
+            token = AccessToken.generate(new SecureRandom());
+        }
+        SSLContext tls = null;
+        if ((keystore == null) != (passwordFile == null)) {
+            throw new UsageException("--tls-keystore and --tls-password-file go together");
+        }
+        if (keystore != null) {
+            try {
+                tls = Tls.server(keystore, passwordFile);
+            } catch (IOException | GeneralSecurityException e) {
+                throw new UsageException("cannot load --tls-keystore " + keystore + ": " + e.getMessage());
+            }
+        }
+        AccessPolicy access = new AccessPolicy(token, address, hostnames, origins, allow, program ? command : null);
+        Server.Config server = new Server.Config(address, port, limits, handshakeTimeout, Handshake.MAX_HEAD_BYTES, maxConnections,
+                maxConnectionsPerAddress, pingInterval, access, tls);
+        ExecEndpoint.Config exec = new ExecEndpoint.Config(maxJobsPerConnection, maxJobs, killGrace, linger, jobTimeout, lineBuffered,
+                idleTimeout);
+        ProgramEndpoint.Config programConfig = program
+                ? new ProgramEndpoint.Config(passStderr, passEnv, killGrace, ProgramEndpoint.Config.DEFAULT_MAX_LINE_BYTES) : null;
+        return new Serve(server, exec, killGrace, programConfig);
+    }
+
+    /** An origin as browsers send it (RFC 6454 §6.2): scheme://host[:port], lower case, nothing after. */
+    private static String origin(String text) throws UsageException {
+        String origin = text.strip().toLowerCase(Locale.ROOT);
+        if (origin.endsWith("/")) {
+            origin = origin.substring(0, origin.length() - 1);
+        }
+        if (!origin.matches("https?://[a-z0-9.\\-]+(:[0-9]{1,5})?|https?://\\[[0-9a-f:.]+\\](:[0-9]{1,5})?")) {
+            throw new UsageException("--allow-origin needs an origin like https://example.org or http://localhost:3000, got '" + text + "'");
+        }
+        return origin;
+    }
+
+    private static String hostname(String text) throws UsageException {
+        String name = text.strip();
+        if (name.isEmpty() || !name.matches("[A-Za-z0-9.\\-]+|\\[?[0-9A-Fa-f:.]+\\]?")) {
+            throw new UsageException("--hostname needs a host name or IP address, got '" + text + "'");
+        }
+        return name.startsWith("[") || !name.contains(":") ? name : "[" + name + "]";
+    }
+
+    private static Pattern regex(String text) throws UsageException {
+        try {
+            return Pattern.compile(text);
+        } catch (PatternSyntaxException e) {
+            throw new UsageException("--allow is not a regular expression: " + e.getDescription() + " in '" + text + "'");
+        }
     }
 
     private static Command parseEcho(List<String> args) throws UsageException {
@@ -230,7 +371,10 @@ final class CommandLine {
         if (!flags.remaining().isEmpty()) {
             throw new UsageException("unexpected argument '" + flags.remaining().get(0) + "' for echo");
         }
-        return new Echo(new Server.Config(address(bind), port, limits, Duration.ofSeconds(10), Handshake.MAX_HEAD_BYTES, 10_000));
+        // The echo server runs nothing, so it asks for no token and checks no Host or Origin:
+        // conformance suites connect from anywhere. No pings either: suites count every frame.
+        return new Echo(new Server.Config(address(bind), port, limits, Duration.ofSeconds(10), Handshake.MAX_HEAD_BYTES, 10_000,
+                10_000, Duration.ZERO, AccessPolicy.runsNothing(), null));
     }
 
     private static Command parseRun(List<String> args) throws UsageException {
@@ -240,6 +384,9 @@ final class CommandLine {
         String cwd = null;
         Map<String, String> env = new LinkedHashMap<>();
         Duration connectTimeout = Duration.ofSeconds(10);
+        String token = null;
+        Path tokenFile = null;
+        Path cacert = null;
         Flags flags = new Flags(args);
         for (String flag = flags.next(); flag != null; flag = flags.next()) {
             switch (flag) {
@@ -262,6 +409,9 @@ final class CommandLine {
                     env.put(pair.substring(0, eq), pair.substring(eq + 1));
                 }
                 case "--connect-timeout" -> connectTimeout = duration(flag, flags.value(flag));
+                case "--token" -> token = flags.value(flag);
+                case "--token-file" -> tokenFile = Path.of(flags.value(flag));
+                case "--cacert" -> cacert = Path.of(flags.value(flag));
                 default -> throw new UsageException("unknown option '" + flag + "' for run (try --help)");
             }
         }
@@ -269,7 +419,10 @@ final class CommandLine {
         if (command.isEmpty()) {
             throw new UsageException("run needs a command, e.g. wsexec run -- date");
         }
-        return new Run(url, json, pty, cwd, Map.copyOf(env), connectTimeout, List.copyOf(command));
+        if (cacert != null && !url.getScheme().equalsIgnoreCase("wss")) {
+            throw new UsageException("--cacert is for wss:// URLs, got " + url);
+        }
+        return new Run(url, json, pty, cwd, Map.copyOf(env), connectTimeout, List.copyOf(command), token, tokenFile, cacert);
     }
 
     private static URI wsUrl(String text) throws UsageException {

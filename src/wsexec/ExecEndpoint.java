@@ -19,11 +19,23 @@ final class ExecEndpoint implements Server.Endpoint {
      * @param linger               how long a job whose process exited may keep its pipes open
      * @param jobTimeout           default time limit of a job; zero for none
      * @param lineBuffered         set children up to flush every line (stdbuf, PYTHONUNBUFFERED)
+     * @param idleTimeout          a connection with no running job and no message for this long is
+     *                             closed (1000); zero for never
      */
     record Config(int maxJobsPerConnection, int maxJobs, Duration killGrace, Duration linger,
-                  Duration jobTimeout, boolean lineBuffered) {
+                  Duration jobTimeout, boolean lineBuffered, Duration idleTimeout) {
         static final Config DEFAULTS = new Config(64, 512, Duration.ofSeconds(3), Duration.ofSeconds(2),
                 Duration.ZERO, true);
+
+        /** Without an idle timeout (as before it existed). */
+        Config(int maxJobsPerConnection, int maxJobs, Duration killGrace, Duration linger,
+               Duration jobTimeout, boolean lineBuffered) {
+            this(maxJobsPerConnection, maxJobs, killGrace, linger, jobTimeout, lineBuffered, Duration.ZERO);
+        }
+
+        Config withIdleTimeout(Duration timeout) {
+            return new Config(maxJobsPerConnection, maxJobs, killGrace, linger, jobTimeout, lineBuffered, timeout);
+        }
     }
 
     private final Config config;
@@ -56,8 +68,8 @@ final class ExecEndpoint implements Server.Endpoint {
     }
 
     @Override
-    public void session(WebSocket webSocket, HttpRequest request, Server.Peer peer) throws IOException {
-        Session session = new Session(this, webSocket, peer);
+    public void session(WebSocket webSocket, HttpRequest request, Server.Peer peer, AccessPolicy.Admission admission) throws IOException {
+        Session session = new Session(this, webSocket, peer, admission);
         sessions.add(session);
         try {
             session.run();

@@ -4,6 +4,8 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
 import java.net.BindException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.concurrent.CountDownLatch;
 
 /**
@@ -42,7 +44,10 @@ public final class Main {
                 out.println("wsexec " + VERSION);
                 yield 0;
             }
-            case CommandLine.Serve serve -> serve(serve.server(), new ExecEndpoint(serve.exec()), "serving", serve.shutdownGrace(), out, err);
+            case CommandLine.Serve serve -> serve(serve.server(),
+                    serve.program() == null ? new ExecEndpoint(serve.exec()) : new ProgramEndpoint(serve.program()),
+                    serve.program() == null ? "serving" : "serving " + String.join(" ", serve.server().access().program()),
+                    serve.shutdownGrace(), out, err);
             case CommandLine.Echo echo -> serve(echo.server(), new EchoEndpoint(), "echoing", java.time.Duration.ZERO, out, err);
             case CommandLine.Run run -> new Client(run, in, out, err).run();
         };
@@ -61,9 +66,21 @@ public final class Main {
             err.println("wsexec: cannot start server: " + e.getMessage());
             return 1;
         }
+        String token = config.access().token();
+        Path tokenFile = null;
+        if (token != null) {
+            try {
+                // Where `wsexec run` on this machine finds the token by itself (mode 0600).
+                tokenFile = AccessToken.write(System.getenv(), server.port(), token);
+            } catch (IOException | UnsupportedOperationException e) {
+                Log.error("cannot write the token file (clients need --token): " + e.getMessage());
+            }
+        }
+        Path writtenTokenFile = tokenFile;
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             Log.info("stopping: ending jobs and closing connections");
+            deleteQuietly(writtenTokenFile);
             server.stop(grace);
             stopped.countDown();
             out.flush();
@@ -75,13 +92,28 @@ public final class Main {
         if (host.contains(":")) {
             host = "[" + host + "]";
         }
-        out.println("wsexec " + VERSION + " " + verb + " on ws://" + host + ":" + server.port() + "/");
+        String query = token == null ? "" : "?token=" + AccessToken.urlEncoded(token);
+        out.println("wsexec " + VERSION + " " + verb + " on " + (server.tls() ? "wss://" : "ws://") + host + ":" + server.port() + "/" + query);
         out.flush();
+        if (writtenTokenFile != null) {
+            Log.info("token written to " + writtenTokenFile + " (removed when the server stops)");
+        }
         try {
             stopped.await();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
         return 0;
+    }
+
+    private static void deleteQuietly(Path file) {
+        if (file == null) {
+            return;
+        }
+        try {
+            Files.deleteIfExists(file);
+        } catch (IOException e) {
+            Log.error("cannot remove " + file + ": " + e.getMessage());
+        }
     }
 }

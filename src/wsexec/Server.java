@@ -10,10 +10,14 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.time.Duration;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.atomic.AtomicInteger;
+
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLServerSocket;
 
 import wsexec.websocket.CloseCode;
 import wsexec.websocket.Handshake;
@@ -38,8 +42,11 @@ final class Server implements AutoCloseable {
                     java.util.Map.of("Upgrade", "websocket", "Sec-WebSocket-Version", Handshake.VERSION)));
         }
 
-        /** Runs one WebSocket connection until it ends. */
-        void session(WebSocket webSocket, HttpRequest request, Peer peer) throws IOException;
+        /**
+         * Runs one WebSocket connection until it ends. The admission is the connection's proof
+         * that it passed the access policy, and its only way to start processes.
+         */
+        void session(WebSocket webSocket, HttpRequest request, Peer peer, AccessPolicy.Admission admission) throws IOException;
 
         /** The server is stopping: end every session within the grace. */
         default void shutdown(Duration grace) {
@@ -55,12 +62,48 @@ final class Server implements AutoCloseable {
     }
 
     /**
-     * @param handshakeTimeout the whole request head must arrive within this time
-     * @param maxHeadBytes     bound on the request head
-     * @param maxConnections   open connections above this get 503
+     * @param handshakeTimeout          the whole request head must arrive within this time
+     * @param maxHeadBytes              bound on the request head
+     * @param maxConnections            open connections above this get 503
+     * @param maxConnectionsPerAddress  open connections from one client address above this get 429
+     * @param pingInterval              a Ping every this often; a peer silent for two intervals is
+     *                                  dropped; zero for none
+     * @param access                    who may connect, and what may run
+     * @param tls                       serve wss:// with this context; null for plain ws://
      */
     record Config(InetAddress bind, int port, WebSocketLimits limits, Duration handshakeTimeout,
-                  int maxHeadBytes, int maxConnections) {
+                  int maxHeadBytes, int maxConnections, int maxConnectionsPerAddress, Duration pingInterval,
+                  AccessPolicy access, SSLContext tls) {
+
+        /**
+         * A plain server as before the access policy existed: no token (so loopback only; the
+         * Host and Origin checks still apply), no per-address cap, no pings. For tests and embedding.
+         */
+        Config(InetAddress bind, int port, WebSocketLimits limits, Duration handshakeTimeout,
+               int maxHeadBytes, int maxConnections) {
+            this(bind, port, limits, handshakeTimeout, maxHeadBytes, maxConnections, maxConnections, Duration.ZERO,
+                    AccessPolicy.withoutToken(bind), null);
+        }
+
+        Config withAccess(AccessPolicy policy) {
+            return new Config(bind, port, limits, handshakeTimeout, maxHeadBytes, maxConnections,
+                    maxConnectionsPerAddress, pingInterval, policy, tls);
+        }
+
+        Config withMaxConnectionsPerAddress(int max) {
+            return new Config(bind, port, limits, handshakeTimeout, maxHeadBytes, maxConnections,
+                    max, pingInterval, access, tls);
+        }
+
+        Config withPingInterval(Duration interval) {
+            return new Config(bind, port, limits, handshakeTimeout, maxHeadBytes, maxConnections,
+                    maxConnectionsPerAddress, interval, access, tls);
+        }
+
+        Config withTls(SSLContext context) {
+            return new Config(bind, port, limits, handshakeTimeout, maxHeadBytes, maxConnections,
+                    maxConnectionsPerAddress, pingInterval, access, context);
+        }
     }
 
     private final Config config;
@@ -68,13 +111,20 @@ final class Server implements AutoCloseable {
     private final ServerSocket serverSocket;
     private final Set<WebSocket> open = ConcurrentHashMap.newKeySet();
     private final AtomicInteger connections = new AtomicInteger();
+    private final Map<InetAddress, Integer> perAddress = new ConcurrentHashMap<>();
     private final Thread acceptor;
     private volatile boolean stopping;
 
     Server(Config config, Endpoint endpoint) throws IOException {
         this.config = config;
         this.endpoint = endpoint;
-        this.serverSocket = new ServerSocket();
+        if (config.tls() != null) {
+            SSLServerSocket tlsSocket = (SSLServerSocket) config.tls().getServerSocketFactory().createServerSocket();
+            tlsSocket.setSSLParameters(Tls.parameters(config.tls()));
+            this.serverSocket = tlsSocket;
+        } else {
+            this.serverSocket = new ServerSocket();
+        }
         serverSocket.setReuseAddress(true);
         serverSocket.bind(new InetSocketAddress(config.bind(), config.port()), 1024);
         this.acceptor = Thread.ofPlatform().name("wsexec-accept").daemon(false).unstarted(this::acceptLoop);
@@ -88,6 +138,11 @@ final class Server implements AutoCloseable {
     Server start() {
         acceptor.start();
         return this;
+    }
+
+    /** Whether clients must use wss://. */
+    boolean tls() {
+        return config.tls() != null;
     }
 
     int openConnections() {
@@ -113,6 +168,7 @@ final class Server implements AutoCloseable {
     private void connection(Socket socket) {
         Peer peer = new Peer(socket.getInetAddress(), socket.getPort());
         int count = connections.incrementAndGet();
+        int fromPeer = perAddress.merge(peer.address(), 1, Integer::sum);
         // The request head must be complete within the handshake timeout; a slow or silent
         // client is cut off by closing its socket, which ends the blocked read.
         ScheduledFuture<?> deadline = Timers.after(config.handshakeTimeout().toMillis(), () -> closeQuietly(socket));
@@ -124,17 +180,27 @@ final class Server implements AutoCloseable {
                 refuse(socket, new HandshakeException(503, "too many connections (limit " + config.maxConnections() + ")"), peer);
                 return;
             }
+            if (fromPeer > config.maxConnectionsPerAddress()) {
+                // RFC 6585 §4: 429, this client (not the server as a whole) is over its share
+                refuse(socket, new HandshakeException(429, "too many connections from " + peer.address().getHostAddress()
+                        + " (limit " + config.maxConnectionsPerAddress() + ")"), peer);
+                return;
+            }
             HttpRequest request;
+            AccessPolicy.Admission admission;
             try {
                 byte[] head = Handshake.readHead(in, config.maxHeadBytes());
                 request = HttpRequest.parse(head, head.length);
                 if (!Handshake.isUpgradeRequest(request)) {
+                    config.access().checkHost(request);
                     deadline.cancel(false);
                     out.write(endpoint.http(request, peer));
                     socket.shutdownOutput();
                     return;
                 }
                 String accept = Handshake.accept(request);
+                // The one decision on who may connect: Host, Origin, token — before the 101.
+                admission = config.access().admit(request, peer, port(), tls());
                 if (!deadline.cancel(false)) {
                     return; // the deadline closed the socket first
                 }
@@ -145,14 +211,18 @@ final class Server implements AutoCloseable {
             }
             WebSocket webSocket = new WebSocket(socket, in, config.limits(), null);
             open.add(webSocket);
+            Thread keepAlive = config.pingInterval().isZero() ? null : KeepAlive.start(webSocket, config.pingInterval(), peer);
             try {
                 if (stopping) {
                     webSocket.close(CloseCode.GOING_AWAY, "server shutting down");
                 }
-                endpoint.session(webSocket, request, peer);
+                endpoint.session(webSocket, request, peer, admission);
             } finally {
                 open.remove(webSocket);
                 webSocket.abort();
+                if (keepAlive != null) {
+                    keepAlive.interrupt();
+                }
             }
         } catch (EOFException e) {
             // the client went away before finishing its request
@@ -165,6 +235,7 @@ final class Server implements AutoCloseable {
         } finally {
             deadline.cancel(false);
             connections.decrementAndGet();
+            perAddress.computeIfPresent(peer.address(), (address, n) -> n == 1 ? null : n - 1);
             closeQuietly(socket);
         }
     }

@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
+import wsexec.websocket.CloseCode;
 import wsexec.websocket.Message;
 import wsexec.websocket.WebSocket;
 
@@ -27,13 +28,17 @@ final class Session {
     private final ExecEndpoint endpoint;
     private final WebSocket webSocket;
     private final Server.Peer peer;
+    private final AccessPolicy.Admission admission;
     private final Map<String, Job> jobs = new ConcurrentHashMap<>();
     private final AtomicLong autoIds = new AtomicLong();
+    private volatile long lastActivityNanos = System.nanoTime();
 
-    Session(ExecEndpoint endpoint, WebSocket webSocket, Server.Peer peer) {
+    /** @param admission this connection's pass through the access policy: the only way to start a job */
+    Session(ExecEndpoint endpoint, WebSocket webSocket, Server.Peer peer, AccessPolicy.Admission admission) {
         this.endpoint = endpoint;
         this.webSocket = webSocket;
         this.peer = peer;
+        this.admission = admission;
     }
 
     WebSocket webSocket() {
@@ -46,9 +51,12 @@ final class Session {
 
     void run() throws IOException {
         Log.info("connection " + peer + " opened");
+        Thread idleWatch = config().idleTimeout().isZero() ? null
+                : Thread.ofVirtual().name("wsexec-idle-" + peer.port()).start(this::closeWhenIdle);
         try {
             Message message;
             while ((message = webSocket.receive()) != null) {
+                lastActivityNanos = System.nanoTime();
                 switch (message) {
                     case Message.Text text -> onText(text.text());
                     case Message.Binary binary -> error(null, "bad_request", "binary messages are not part of the protocol");
@@ -57,8 +65,37 @@ final class Session {
                 }
             }
         } finally {
+            if (idleWatch != null) {
+                idleWatch.interrupt();
+            }
             terminateAll();
             Log.info("connection " + peer + " closed (code " + webSocket.closeCodeReceived() + ")");
+        }
+    }
+
+    /**
+     * Closes the connection (1000) once it has had no running job and no message from the client
+     * for the idle timeout. Pings and Pongs are not activity: they only prove the peer is alive.
+     */
+    private void closeWhenIdle() {
+        long timeout = config().idleTimeout().toNanos();
+        try {
+            while (webSocket.state() == WebSocket.State.OPEN) {
+                long wait = lastActivityNanos + timeout - System.nanoTime();
+                if (wait > 0) {
+                    java.util.concurrent.TimeUnit.NANOSECONDS.sleep(wait);
+                    continue;
+                }
+                if (!jobs.isEmpty()) {
+                    lastActivityNanos = System.nanoTime(); // a running job is activity; look again later
+                    continue;
+                }
+                Log.info("connection " + peer + " closed after " + config().idleTimeout().toMillis() + " ms idle");
+                webSocket.close(CloseCode.NORMAL_CLOSURE, "idle timeout");
+                return;
+            }
+        } catch (InterruptedException e) {
+            // the connection ended
         }
     }
 
@@ -192,10 +229,6 @@ final class Session {
             for (Object a : list) {
                 line.add((String) a);
             }
-            String program = resolveProgram(line.get(0));
-            if (program == null) {
-                throw new BadRequest(id, "not_found", "program not found: " + line.get(0));
-            }
         } else {
             throw new BadRequest(id, "bad_request", "give exactly one of \"command\" (a string) or \"argv\" (an array)");
         }
@@ -233,6 +266,19 @@ final class Session {
     }
 
     private void exec(String id, List<String> line, File cwd, Map<String, String> env, long timeoutMs, boolean pty) {
+        ProcessBuilder builder;
+        try {
+            // The command policy first: a forbidden command takes no job slot and learns nothing about the programs here.
+            builder = admission.job(line, pty, config().lineBuffered());
+        } catch (AccessPolicy.Forbidden e) {
+            Log.info("job " + id + " forbidden for " + peer);
+            error(id, "forbidden", e.getMessage());
+            return;
+        }
+        if (resolveProgram(line.get(0)) == null) {
+            error(id, "not_found", "program not found: " + line.get(0));
+            return;
+        }
         if (jobs.containsKey(id)) {
             error(id, "duplicate_id", "a job with id \"" + id + "\" is still running");
             return;
@@ -247,7 +293,6 @@ final class Session {
         }
         Process process;
         try {
-            ProcessBuilder builder = new ProcessBuilder(ProcessGroups.leader(Commands.prepare(line, pty, config().lineBuffered())));
             if (cwd != null) {
                 builder.directory(cwd);
             }
@@ -271,6 +316,7 @@ final class Session {
     /** Called by the job's own thread once all its output is sent and the process has exited. */
     void jobFinished(Job job, String exitEvent, int code, long durationMs) {
         jobs.remove(job.id, job);
+        lastActivityNanos = System.nanoTime();
         endpoint.releaseJob();
         Log.info("job " + job.id + " exited with " + code + " after " + durationMs + " ms");
         send(exitEvent);

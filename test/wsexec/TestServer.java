@@ -3,6 +3,8 @@ package wsexec;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.time.Duration;
+import java.util.List;
+import java.util.regex.Pattern;
 
 import wsexec.websocket.Handshake;
 import wsexec.websocket.WebSocketLimits;
@@ -43,6 +45,26 @@ final class TestServer implements AutoCloseable {
         return new TestServer(new Server(serverConfig, endpoint).start(), endpoint);
     }
 
+    /** A loopback server's config with an access policy of the test's choosing (token, origins, --allow…). */
+    static Server.Config serverConfig(AccessPolicy access) {
+        return serverConfig(WebSocketLimits.DEFAULTS.withCloseTimeout(Duration.ofSeconds(2))).withAccess(access);
+    }
+
+    /** A policy for a server on 127.0.0.1; token null for none. */
+    static AccessPolicy policy(String token, List<String> origins, List<String> allow, List<String> program) {
+        try {
+            return new AccessPolicy(token, InetAddress.getByName("127.0.0.1"), List.of("wsexec.test"), origins,
+                    allow.stream().map(Pattern::compile).toList(), program);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** A server in {@code --program} mode. */
+    static TestServer program(Server.Config serverConfig, ProgramEndpoint.Config config) throws IOException {
+        return new TestServer(new Server(serverConfig, new ProgramEndpoint(config)).start(), null);
+    }
+
     static TestServer echo(WebSocketLimits limits) throws IOException {
         return new TestServer(new Server(serverConfig(limits), new EchoEndpoint()).start(), null);
     }
@@ -52,7 +74,7 @@ final class TestServer implements AutoCloseable {
     }
 
     String url() {
-        return "ws://127.0.0.1:" + port() + "/";
+        return (server.tls() ? "wss" : "ws") + "://127.0.0.1:" + port() + "/";
     }
 
     @Override

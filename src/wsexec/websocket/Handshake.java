@@ -157,6 +157,7 @@ public final class Handshake {
             case 408 -> "Request Timeout";
             case 421 -> "Misdirected Request";
             case 426 -> "Upgrade Required";
+            case 429 -> "Too Many Requests";
             case 431 -> "Request Header Fields Too Large";
             case 500 -> "Internal Server Error";
             case 503 -> "Service Unavailable";
