@@ -24,7 +24,7 @@ const pageServer = createServer((req, res) => {
     res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
     res.end('<!doctype html><meta charset="utf-8"><title>wsexec interop</title>');
 });
-await new Promise((resolve) => pageServer.listen(0, '127.0.0.1', resolve));
+await new Promise((resolve) => pageServer.listen(Number(process.env.PAGE_PORT || 0), '127.0.0.1', resolve));
 const pageUrl = `http://127.0.0.1:${pageServer.address().port}/`;
 
 const profile = mkdtempSync(join(tmpdir(), 'wsexec-interop-chromium-'));

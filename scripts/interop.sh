@@ -8,15 +8,19 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-# Arguments for `wsexec serve`, in one place so that authentication flags can be added here.
-SERVE_ARGS=(--port 0 --bind 127.0.0.1)
-ECHO_ARGS=(--port 0 --bind 127.0.0.1)
-# The URL the clients use for serve: the printed URL, plus whatever suffix auth may need (e.g. "?token=…").
-SERVE_URL_SUFFIX=""
-
 JAVA=$(./build.sh --print-java) || exit 1
 JAR=build/wsexec.jar
 work=$(mktemp -d "${TMPDIR:-/tmp}/wsexec-interop.XXXXXX")
+
+# serve requires a token: give it one from a file and put it in the clients' URL (the query
+# parameter is what browsers can send). The browser's test page is served from a fixed free port,
+# and only that origin is allowed, exactly as a user would configure it.
+head -c 32 /dev/urandom | base64 | tr -d '/+=\n' | head -c 40 >"$work/token"
+PAGE_PORT=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+export PAGE_PORT
+SERVE_ARGS=(--port 0 --bind 127.0.0.1 --token-file "$work/token" --allow-origin "http://127.0.0.1:$PAGE_PORT")
+ECHO_ARGS=(--port 0 --bind 127.0.0.1)
+SERVE_URL_SUFFIX="?token=$(cat "$work/token")"
 pids=()
 cleanup() {
     for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null; done
