@@ -47,8 +47,11 @@ final class CommandLine {
     record Echo(Server.Config server) implements Command {
     }
 
+    /**
+     * @param killAfter after Ctrl-C has sent INT to the job, how long to wait for it to end before sending KILL
+     */
     record Run(URI url, boolean json, boolean pty, String cwd, Map<String, String> env, Duration connectTimeout,
-               List<String> command) implements Command {
+               Duration killAfter, List<String> command) implements Command {
     }
 
     static final String USAGE = """
@@ -83,6 +86,8 @@ final class CommandLine {
               --cwd DIR                  working directory on the server
               --env NAME=VALUE           set an environment variable for the command (repeatable)
               --connect-timeout TIME     give up connecting after this (default 10s)
+              --kill-after TIME          Ctrl-C sends INT to the command; KILL follows if it is still
+                                         running after this (default 3s)
               One word is run by the server's shell (/bin/sh -c); several words are run as a
               program with those arguments, without a shell.
 
@@ -241,6 +246,7 @@ final class CommandLine {
         String cwd = null;
         Map<String, String> env = new LinkedHashMap<>();
         Duration connectTimeout = Duration.ofSeconds(10);
+        Duration killAfter = Duration.ofSeconds(3);
         Flags flags = new Flags(args);
         for (String flag = flags.next(); flag != null; flag = flags.next()) {
             switch (flag) {
@@ -263,6 +269,7 @@ final class CommandLine {
                     env.put(pair.substring(0, eq), pair.substring(eq + 1));
                 }
                 case "--connect-timeout" -> connectTimeout = duration(flag, flags.value(flag));
+                case "--kill-after" -> killAfter = duration(flag, flags.value(flag));
                 default -> throw new UsageException("unknown option '" + flag + "' for run (try --help)");
             }
         }
@@ -270,7 +277,7 @@ final class CommandLine {
         if (command.isEmpty()) {
             throw new UsageException("run needs a command, e.g. wsexec run -- date");
         }
-        return new Run(url, json, pty, cwd, Map.copyOf(env), connectTimeout, List.copyOf(command));
+        return new Run(url, json, pty, cwd, Map.copyOf(env), connectTimeout, killAfter, List.copyOf(command));
     }
 
     private static URI wsUrl(String text) throws UsageException {

@@ -70,7 +70,7 @@ final class Session {
                 error(null, "bad_request", "empty command");
                 return;
             }
-            exec("auto-" + autoIds.incrementAndGet(), List.of("/bin/sh", "-c", text), null, Map.of(), 0, false);
+            exec("auto-" + autoIds.incrementAndGet(), List.of("/bin/sh", "-c", text), null, Map.of(), config().jobTimeout().toMillis(), false);
             return;
         }
         Map<String, Object> request;
@@ -261,7 +261,7 @@ final class Session {
             error(id, "spawn_failed", "cannot start process: " + e.getMessage());
             return;
         }
-        Job job = new Job(this, id, process);
+        Job job = new Job(this, id, process, pty && ProcessGroups.SCRIPT != null);
         jobs.put(id, job);
         Log.info("job " + id + " started (pid " + process.pid() + ") for " + peer);
         send(Json.object().field("type", "started").field("id", id).field("pid", process.pid()).toString());
