@@ -3,6 +3,7 @@ package wsexec;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -102,11 +103,9 @@ final class Job {
         exit.field("durationMs", durationMs);
         session.jobFinished(this, exit.toString(), code, durationMs);
         closeStdin();
-        // The job is over: anything it left running in its group goes too.
-        Timers.now(() -> {
-            if (!ProcessGroups.enabled()) {
-                return;
-            }
+        // The job is over: anything it left running in its group goes too. Looked for here, on
+        // the job's own thread (it is ending anyway), not on the shared timer thread.
+        if (ProcessGroups.enabled()) {
             Set<Long> left = ProcessGroups.withMembers(allGroups());
             if (!left.isEmpty() && ProcessGroups.signal(process, left, JobSignal.TERM)) {
                 Timers.after(session.config().killGrace().toMillis(), () -> {
@@ -116,7 +115,7 @@ final class Job {
                     }
                 });
             }
-        });
+        }
     }
 
     boolean isFinished() {
@@ -156,15 +155,38 @@ final class Job {
 
     /** TERM now, KILL after the grace if the job has not finished by then. Idempotent. */
     void terminate() {
-        if (!terminating.compareAndSet(false, true)) {
+        terminateAll(List.of(this));
+    }
+
+    /**
+     * Ends jobs: TERM to all of them now, KILL after the grace to those not finished by then.
+     * One {@code kill} process carries each signal to every group, however many jobs a
+     * connection had. A job already being ended is left alone.
+     */
+    static void terminateAll(Collection<Job> jobs) {
+        List<Job> ending = jobs.stream().filter(job -> job.terminating.compareAndSet(false, true)).toList();
+        if (ending.isEmpty()) {
             return;
         }
-        Timers.now(() -> ProcessGroups.signal(process, signalTargets(), JobSignal.TERM));
-        Timers.after(session.config().killGrace().toMillis(), () -> {
-            if (!finished.get()) {
-                ProcessGroups.signal(process, allGroups(), JobSignal.KILL);
-            }
-        });
+        Job first = ending.get(0);
+        Timers.now(() -> signalAll(ending, JobSignal.TERM));
+        Timers.after(first.session.config().killGrace().toMillis(),
+                () -> signalAll(ending.stream().filter(job -> !job.finished.get()).toList(), JobSignal.KILL));
+    }
+
+    private static void signalAll(List<Job> jobs, JobSignal signal) {
+        if (jobs.isEmpty()) {
+            return;
+        }
+        if (!ProcessGroups.enabled()) {
+            jobs.forEach(job -> ProcessGroups.signal(job.process, signal));
+            return;
+        }
+        List<Long> groups = new ArrayList<>();
+        for (Job job : jobs) {
+            groups.addAll(signal == JobSignal.KILL ? job.allGroups() : job.signalTargets());
+        }
+        ProcessGroups.signal(jobs.get(0).process, groups, signal);
     }
 
     /**

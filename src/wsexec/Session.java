@@ -278,9 +278,7 @@ final class Session {
 
     /** Ends every running job of this connection: TERM now, KILL after the grace. */
     void terminateAll() {
-        for (Job job : jobs.values()) {
-            job.terminate();
-        }
+        Job.terminateAll(List.copyOf(jobs.values()));
     }
 
     private void error(String id, String code, String message) {
