@@ -18,6 +18,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.ReentrantLock;
 
 import javax.net.ssl.SSLContext;
@@ -49,6 +50,7 @@ final class Client implements WebSocket.Listener {
     private volatile boolean exited;
     private volatile boolean closeWhenDone;
     private final CountDownLatch serverClosed = new CountDownLatch(1);
+    private final AtomicBoolean closing = new AtomicBoolean();
 
     Client(CommandLine.Run options, InputStream in, PrintStream out, PrintStream err) {
         this.options = options;
@@ -58,6 +60,17 @@ final class Client implements WebSocket.Listener {
     }
 
     int run() {
+        return run(false);
+    }
+
+    /**
+     * Runs the command to its end.
+     *
+     * @param interruptible whether this client is the whole process: then a shutdown hook turns
+     *                      Ctrl-C (SIGINT, or TERM/HUP) into INT for the job, KILL after
+     *                      {@code --kill-after}, and exits with the code the job reports
+     */
+    int run(boolean interruptible) {
         HttpClient.Builder httpBuilder = HttpClient.newBuilder().connectTimeout(options.connectTimeout());
         String token;
         try {
@@ -88,6 +101,10 @@ final class Client implements WebSocket.Listener {
             Thread.currentThread().interrupt();
             return FAILED;
         }
+        Thread interruptHook = interruptible ? new Thread(this::interrupted, "wsexec-interrupt") : null;
+        if (interruptHook != null) {
+            Runtime.getRuntime().addShutdownHook(interruptHook);
+        }
         if (!send(execRequest())) {
             return FAILED;
         }
@@ -103,6 +120,13 @@ final class Client implements WebSocket.Listener {
         }
         out.flush();
         err.flush();
+        if (interruptHook != null) {
+            try {
+                Runtime.getRuntime().removeShutdownHook(interruptHook);
+            } catch (IllegalStateException e) {
+                // the process is already stopping: the hook owns the exit now
+            }
+        }
         return status;
     }
 
@@ -145,6 +169,44 @@ final class Client implements WebSocket.Listener {
             return AccessToken.read(file);
         } catch (IOException e) {
             return null; // not a token file we wrote; connect without, and let the server say 401
+        }
+    }
+
+    /**
+     * The shutdown hook: the process was told to stop (Ctrl-C) while the job runs.
+     * The JDK has no supported way to see a second Ctrl-C (a hook runs once and further
+     * signals are swallowed), so escalation is by time: INT now, KILL after
+     * {@code --kill-after}. Then the job's own exit code is what this process exits with.
+     */
+    private void interrupted() {
+        if (!exited) {
+            signalJob("INT");
+            if (!awaitDone(options.killAfter().toMillis())) {
+                err.println("wsexec: still running " + options.killAfter().toMillis() + " ms after INT: sending KILL");
+                err.flush();
+                signalJob("KILL");
+                awaitDone(5000);
+            }
+        }
+        if (closeWhenDone) {
+            closeCleanly();
+        }
+        out.flush();
+        err.flush();
+        // System.exit would block forever inside a hook; the remote code is the answer.
+        Runtime.getRuntime().halt(status);
+    }
+
+    private void signalJob(String signal) {
+        send(Json.object().field("type", "signal").field("id", JOB_ID).field("signal", signal).toString());
+    }
+
+    private boolean awaitDone(long millis) {
+        try {
+            return done.await(millis, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return exited;
         }
     }
 
@@ -336,6 +398,9 @@ final class Client implements WebSocket.Listener {
 
     /** Closes with 1000 and waits briefly for the server's answer, so both ends see a clean close. */
     private void closeCleanly() {
+        if (!closing.compareAndSet(false, true)) {
+            return;
+        }
         try {
             webSocket.sendClose(WebSocket.NORMAL_CLOSURE, "").get(2, TimeUnit.SECONDS);
             serverClosed.await(2, TimeUnit.SECONDS);

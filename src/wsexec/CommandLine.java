@@ -60,10 +60,11 @@ final class CommandLine {
     /**
      * @param token     from {@code --token}, or null
      * @param tokenFile from {@code --token-file}, or null
+     * @param killAfter after Ctrl-C has sent INT to the job, how long to wait for it to end before sending KILL
      * @param cacert    the certificate to trust for wss:// ({@code --cacert}), or null for the JDK's CAs
      */
     record Run(URI url, boolean json, boolean pty, String cwd, Map<String, String> env, Duration connectTimeout,
-               List<String> command, String token, Path tokenFile, Path cacert) implements Command {
+               Duration killAfter, List<String> command, String token, Path tokenFile, Path cacert) implements Command {
     }
 
     static final String USAGE = """
@@ -118,6 +119,8 @@ final class CommandLine {
               --token TOKEN              the server's token (also: --token-file FILE, $WSEXEC_TOKEN, ?token= in
                                          the URL; for a server on this machine it is found by itself)
               --cacert FILE              trust this certificate (PEM) for wss://, e.g. a self-signed one
+              --kill-after TIME          Ctrl-C sends INT to the command; KILL follows if it is still
+                                         running after this (default 3s)
               One word is run by the server's shell (/bin/sh -c); several words are run as a
               program with those arguments, without a shell.
 
@@ -387,6 +390,7 @@ final class CommandLine {
         String token = null;
         Path tokenFile = null;
         Path cacert = null;
+        Duration killAfter = Duration.ofSeconds(3);
         Flags flags = new Flags(args);
         for (String flag = flags.next(); flag != null; flag = flags.next()) {
             switch (flag) {
@@ -412,6 +416,7 @@ final class CommandLine {
                 case "--token" -> token = flags.value(flag);
                 case "--token-file" -> tokenFile = Path.of(flags.value(flag));
                 case "--cacert" -> cacert = Path.of(flags.value(flag));
+                case "--kill-after" -> killAfter = duration(flag, flags.value(flag));
                 default -> throw new UsageException("unknown option '" + flag + "' for run (try --help)");
             }
         }
@@ -422,7 +427,7 @@ final class CommandLine {
         if (cacert != null && !url.getScheme().equalsIgnoreCase("wss")) {
             throw new UsageException("--cacert is for wss:// URLs, got " + url);
         }
-        return new Run(url, json, pty, cwd, Map.copyOf(env), connectTimeout, List.copyOf(command), token, tokenFile, cacert);
+        return new Run(url, json, pty, cwd, Map.copyOf(env), connectTimeout, killAfter, List.copyOf(command), token, tokenFile, cacert);
     }
 
     private static URI wsUrl(String text) throws UsageException {

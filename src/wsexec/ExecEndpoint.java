@@ -83,7 +83,8 @@ final class ExecEndpoint implements Server.Endpoint {
         for (Session session : sessions) {
             session.terminateAll();
         }
-        long deadline = System.nanoTime() + grace.plusMillis(500).toNanos();
+        // KILL goes out at the grace; a little more for the last exit events to be sent.
+        long deadline = System.nanoTime() + grace.plusMillis(300).toNanos();
         while (runningJobs.get() > 0 && System.nanoTime() < deadline) {
             try {
                 Thread.sleep(20);

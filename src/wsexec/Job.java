@@ -2,8 +2,13 @@ package wsexec;
 
 import java.io.IOException;
 import java.io.OutputStream;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -30,11 +35,15 @@ final class Job {
     private volatile ScheduledFuture<?> timeout;
     private volatile String endReason;
     private volatile BlockingQueue<byte[]> stdin; // created on first use, by the session's thread
+    private final boolean pty;
+    /** Under a pty, {@code script} runs the command in a session and group of its own: those groups. */
+    private final Set<Long> innerGroups = ConcurrentHashMap.newKeySet();
 
-    Job(Session session, String id, Process process) {
+    Job(Session session, String id, Process process, boolean pty) {
         this.session = session;
         this.id = id;
         this.process = process;
+        this.pty = pty;
     }
 
     long pid() {
@@ -56,10 +65,14 @@ final class Job {
                 terminate();
             });
         }
+        if (pty) {
+            // Learn the terminal's group early, so that cleanup finds it even after script is gone.
+            Timers.after(200, this::allGroups);
+        }
         // If the process exits while descendants hold its pipes open, do not wait for them forever.
         process.onExit().thenRun(() -> Timers.after(session.config().linger().toMillis(), () -> {
             if (!finished.get()) {
-                ProcessGroups.signal(process, JobSignal.KILL);
+                ProcessGroups.signal(process, allGroups(), JobSignal.KILL);
             }
         }));
     }
@@ -90,12 +103,19 @@ final class Job {
         exit.field("durationMs", durationMs);
         session.jobFinished(this, exit.toString(), code, durationMs);
         closeStdin();
-        // The job is over: anything it left running in its group goes too.
-        Timers.now(() -> {
-            if (ProcessGroups.enabled() && ProcessGroups.signal(process, JobSignal.TERM)) {
-                Timers.after(session.config().killGrace().toMillis(), () -> ProcessGroups.signal(process, JobSignal.KILL));
+        // The job is over: anything it left running in its group goes too. Looked for here, on
+        // the job's own thread (it is ending anyway), not on the shared timer thread.
+        if (ProcessGroups.enabled()) {
+            Set<Long> left = ProcessGroups.withMembers(allGroups());
+            if (!left.isEmpty() && ProcessGroups.signal(process, left, JobSignal.TERM)) {
+                Timers.after(session.config().killGrace().toMillis(), () -> {
+                    Set<Long> still = ProcessGroups.withMembers(left);
+                    if (!still.isEmpty()) {
+                        ProcessGroups.signal(process, still, JobSignal.KILL);
+                    }
+                });
             }
-        });
+        }
     }
 
     boolean isFinished() {
@@ -104,20 +124,69 @@ final class Job {
 
     /** Sends a signal to the job's process group, off the caller's thread. */
     void signal(JobSignal signal) {
-        Timers.now(() -> ProcessGroups.signal(process, signal));
+        Timers.now(() -> ProcessGroups.signal(process, signal == JobSignal.KILL ? allGroups() : signalTargets(), signal));
+    }
+
+    /**
+     * Where a signal for the command goes: its process group. Under a pty that is the group
+     * inside the terminal, not script's own, so that script passes the command's fate on as
+     * its exit code (script answers a signal of its own by ending the session itself).
+     */
+    private List<Long> signalTargets() {
+        if (pty) {
+            innerGroups.addAll(ProcessGroups.innerGroups(process));
+            if (!innerGroups.isEmpty()) {
+                return List.copyOf(innerGroups);
+            }
+        }
+        return List.of(process.pid());
+    }
+
+    /** Every process group of the job, for KILL and for cleaning up. */
+    private List<Long> allGroups() {
+        if (pty) {
+            innerGroups.addAll(ProcessGroups.innerGroups(process));
+        }
+        List<Long> groups = new ArrayList<>();
+        groups.add(process.pid());
+        groups.addAll(innerGroups);
+        return groups;
     }
 
     /** TERM now, KILL after the grace if the job has not finished by then. Idempotent. */
     void terminate() {
-        if (!terminating.compareAndSet(false, true)) {
+        terminateAll(List.of(this));
+    }
+
+    /**
+     * Ends jobs: TERM to all of them now, KILL after the grace to those not finished by then.
+     * One {@code kill} process carries each signal to every group, however many jobs a
+     * connection had. A job already being ended is left alone.
+     */
+    static void terminateAll(Collection<Job> jobs) {
+        List<Job> ending = jobs.stream().filter(job -> job.terminating.compareAndSet(false, true)).toList();
+        if (ending.isEmpty()) {
             return;
         }
-        Timers.now(() -> ProcessGroups.signal(process, JobSignal.TERM));
-        Timers.after(session.config().killGrace().toMillis(), () -> {
-            if (!finished.get()) {
-                ProcessGroups.signal(process, JobSignal.KILL);
-            }
-        });
+        Job first = ending.get(0);
+        Timers.now(() -> signalAll(ending, JobSignal.TERM));
+        Timers.after(first.session.config().killGrace().toMillis(),
+                () -> signalAll(ending.stream().filter(job -> !job.finished.get()).toList(), JobSignal.KILL));
+    }
+
+    private static void signalAll(List<Job> jobs, JobSignal signal) {
+        if (jobs.isEmpty()) {
+            return;
+        }
+        if (!ProcessGroups.enabled()) {
+            jobs.forEach(job -> ProcessGroups.signal(job.process, signal));
+            return;
+        }
+        List<Long> groups = new ArrayList<>();
+        for (Job job : jobs) {
+            groups.addAll(signal == JobSignal.KILL ? job.allGroups() : job.signalTargets());
+        }
+        ProcessGroups.signal(jobs.get(0).process, groups, signal);
     }
 
     /**

@@ -22,12 +22,20 @@ public final class Main {
     }
 
     public static void main(String[] args) {
-        int status = run(args, System.in, System.out, System.err);
+        int status = run(args, System.in, System.out, System.err, true);
         System.out.flush();
         System.exit(status);
     }
 
     public static int run(String[] args, InputStream in, PrintStream out, PrintStream err) {
+        return run(args, in, out, err, false);
+    }
+
+    /**
+     * @param ownProcess whether this is the whole process (from {@link #main}): then {@code run}
+     *                   turns Ctrl-C into a signal for the remote job instead of just dying
+     */
+    static int run(String[] args, InputStream in, PrintStream out, PrintStream err, boolean ownProcess) {
         CommandLine.Command command;
         try {
             command = CommandLine.parse(args);
@@ -49,7 +57,7 @@ public final class Main {
                     serve.program() == null ? "serving" : "serving " + String.join(" ", serve.server().access().program()),
                     serve.shutdownGrace(), out, err);
             case CommandLine.Echo echo -> serve(echo.server(), new EchoEndpoint(), "echoing", java.time.Duration.ZERO, out, err);
-            case CommandLine.Run run -> new Client(run, in, out, err).run();
+            case CommandLine.Run run -> new Client(run, in, out, err).run(ownProcess);
         };
     }
 

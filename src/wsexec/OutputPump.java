@@ -69,14 +69,42 @@ final class OutputPump {
                 send(input, carried); // an unfinished character at the very end: sent as it is (base64)
             }
             return true;
+        } catch (ConnectionLost e) {
+            // Nobody will read the rest, but the process must not block on a full pipe while it
+            // handles the TERM the session sends it: read on and discard until it is done.
+            drain();
+            return false;
         } catch (IOException e) {
-            return false; // the socket failed (or the pipe broke): the session tears the job down
+            return false; // the pipe broke
+        }
+    }
+
+    /** A send failed: the connection is gone. */
+    private static final class ConnectionLost extends IOException {
+        private static final long serialVersionUID = 1L;
+
+        ConnectionLost(IOException cause) {
+            super(cause.getMessage(), cause);
+        }
+    }
+
+    private void drain() {
+        try {
+            while (pipe.read(input, 0, READ_SIZE) >= 0) {
+                // discard
+            }
+        } catch (IOException ignored) {
+            // the pipe is closed: nothing left to drain
         }
     }
 
     private void send(byte[] bytes, int length) throws IOException {
         int payloadLength = Utf8Validator.isValid(bytes, 0, length) ? encodeText(bytes, length) : encodeBase64(bytes, length);
-        webSocket.sendFrame(Opcode.TEXT, frame, WebSocket.HEADROOM, payloadLength);
+        try {
+            webSocket.sendFrame(Opcode.TEXT, frame, WebSocket.HEADROOM, payloadLength);
+        } catch (IOException e) {
+            throw new ConnectionLost(e);
+        }
     }
 
     /** Writes {@code ...,"data":"<escaped>"}} behind the headroom; returns the payload length. */

@@ -266,7 +266,8 @@ final class Server implements AutoCloseable {
         for (WebSocket webSocket : open) {
             webSocket.close(CloseCode.GOING_AWAY, "server shutting down");
         }
-        long deadline = System.nanoTime() + Duration.ofSeconds(1).toNanos();
+        // Half a second for the closing handshakes, so that the whole stop stays within the grace plus a second.
+        long deadline = System.nanoTime() + Duration.ofMillis(500).toNanos();
         while (!open.isEmpty() && System.nanoTime() < deadline) {
             try {
                 Thread.sleep(10);

@@ -107,7 +107,7 @@ final class Session {
                 error(null, "bad_request", "empty command");
                 return;
             }
-            exec("auto-" + autoIds.incrementAndGet(), List.of("/bin/sh", "-c", text), null, Map.of(), 0, false);
+            exec("auto-" + autoIds.incrementAndGet(), List.of("/bin/sh", "-c", text), null, Map.of(), config().jobTimeout().toMillis(), false);
             return;
         }
         Map<String, Object> request;
@@ -306,7 +306,7 @@ final class Session {
             error(id, "spawn_failed", "cannot start process: " + e.getMessage());
             return;
         }
-        Job job = new Job(this, id, process);
+        Job job = new Job(this, id, process, pty && ProcessGroups.SCRIPT != null);
         jobs.put(id, job);
         Log.info("job " + id + " started (pid " + process.pid() + ") for " + peer);
         send(Json.object().field("type", "started").field("id", id).field("pid", process.pid()).toString());
@@ -324,9 +324,7 @@ final class Session {
 
     /** Ends every running job of this connection: TERM now, KILL after the grace. */
     void terminateAll() {
-        for (Job job : jobs.values()) {
-            job.terminate();
-        }
+        Job.terminateAll(List.copyOf(jobs.values()));
     }
 
     private void error(String id, String code, String message) {

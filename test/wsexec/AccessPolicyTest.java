@@ -267,9 +267,15 @@ class AccessPolicyTest {
         // ProcessGroups runs kill(1) with fixed arguments to signal a job; everything else is the policy's.
         List<String> outside = builders.stream()
                 .filter(b -> !b.startsWith("AccessPolicy.java: "))
-                .filter(b -> !(b.startsWith("ProcessGroups.java: ") && b.contains("new ProcessBuilder(KILL, \"-s\"")))
+                .filter(b -> !(b.startsWith("ProcessGroups.java: ") && (b.contains("Process kill = new ProcessBuilder(command)")
+                        || b.contains("new ProcessBuilder(ENV, \"--default-signal=\" + names, \"true\")"))))
                 .toList();
         assertEquals(List.of(), outside, "processes built outside AccessPolicy");
+        // the kill(1) that ProcessGroups runs has fixed leading words: it can only signal
+        String groups = Files.readString(Path.of("src/wsexec/ProcessGroups.java"));
+        assertEquals(1, count(groups, "new ProcessBuilder(command)"));
+        assertTrue(groups.contains("List<String> command = new ArrayList<>(List.of(KILL, \"-s\", signal.name(), \"--\"));"),
+                "ProcessGroups builds only kill -s SIGNAL -- -GROUP...");
         long inPolicy = builders.stream().filter(b -> b.startsWith("AccessPolicy.java: ")).count();
         assertEquals(2, inPolicy, "AccessPolicy builds jobs and the --program process, nothing else: " + builders);
 

@@ -41,6 +41,15 @@ class CommandLineTest {
     }
 
     @Test
+    void runKillAfterDefaultsToThreeSecondsAndTakesADuration() throws Exception {
+        CommandLine.Run plain = (CommandLine.Run) CommandLine.parse(new String[] {"run", "--", "ls"});
+        assertEquals(Duration.ofSeconds(3), plain.killAfter());
+        CommandLine.Run set = (CommandLine.Run) CommandLine.parse(new String[] {"run", "--kill-after", "250ms", "--", "ls"});
+        assertEquals(Duration.ofMillis(250), set.killAfter());
+        assertThrows(CommandLine.UsageException.class, () -> CommandLine.parse(new String[] {"run", "--kill-after", "soon", "ls"}));
+    }
+
+    @Test
     void sizesAndDurations() throws Exception {
         assertEquals(1 << 20, CommandLine.size("--max-message", "1MiB"));
         assertEquals(64 << 20, CommandLine.size("--max-message", "64MiB"));
