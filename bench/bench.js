@@ -15,7 +15,8 @@ const ROOT = path.dirname(BENCH);
 const WORK = path.join(BENCH, 'work');
 const JAVA = process.env.JAVA;
 const JAR = path.join(ROOT, 'build', 'wsexec.jar');
-const CDS = path.join(ROOT, 'build', 'wsexec.jsa');
+const CDS = path.join(ROOT, 'build', 'wsexec.jsa'); // made by build.sh: the server's class-data-sharing archive
+const CDS_RUN = path.join(ROOT, 'build', 'wsexec-run.jsa'); // and the client's
 const QUICK = process.env.BENCH_QUICK === '1';
 const RUNS = Number(process.env.BENCH_RUNS || (QUICK ? 1 : 5));
 const W1_N = QUICK ? 100000 : 1000000;
@@ -39,6 +40,7 @@ const wsexecServe = (port, extra = []) => [JAVA, ...javaOpts(), '-jar', JAR, 'se
 
 const SERVERS = [
     { name: 'pipe', label: 'local pipe (same client, no server)', proto: 'pipe' },
+    { name: 'pipe-lb', label: 'local pipe, command under `stdbuf -oL -eL` (what wsexec does by default)', proto: 'pipe', wrap: (c) => `stdbuf -oL -eL sh -c '${c.replace(/'/g, "'\\''")}'` },
     { name: 'wsexec', label: 'wsexec (default: stdbuf -oL)', proto: 'wsexec', cmd: (p) => wsexecServe(p) },
     { name: 'wsexec-nolb', label: 'wsexec --no-line-buffer', proto: 'wsexec', cmd: (p) => wsexecServe(p, ['--no-line-buffer']) },
     { name: 'node-ws', label: 'Node ws + spawn', proto: 'raw', cmd: (p) => ['node', path.join(BENCH, 'peers/node-ws-server.js'), String(p)] },
@@ -46,7 +48,7 @@ const SERVERS = [
     { name: 'python-deflate', label: 'Python websockets, deflate on', proto: 'raw', cmd: (p) => ['/usr/bin/python3', path.join(BENCH, 'peers/python_server.py'), String(p), 'deflate'] },
     { name: 'websocketd', label: 'websocketd 0.4.1', proto: 'websocketd', cmd: (p) => ['websocketd', '--port=' + p, '--address=127.0.0.1', '--loglevel=error', path.join(BENCH, 'peers/websocketd-wrapper.sh')] },
     { name: 'socketio', label: 'original socket.io example', proto: 'socketio', cmd: (p) => ['node', path.join(BENCH, 'peers/socketio-original.js'), String(p)] },
-].filter((s) => !ONLY || s.name === 'pipe' || ONLY.includes(s.name));
+].filter((s) => !ONLY || s.name.startsWith('pipe') || ONLY.includes(s.name));
 
 function freePort() {
     return new Promise((resolve, reject) => {
@@ -129,7 +131,7 @@ function runStream(server, s, workload, cmd, want, runs) {
     const peakReset = pid && workload === 'W1-10M' ? resetPeak(pid) : false;
     const rssBefore = pid ? status(pid, 'VmRSS') : 0;
     for (let i = 0; i < runs; i++) {
-        const r = client(['stream', server.proto, s ? s.url : '-', cmd]);
+        const r = client(['stream', server.proto, s ? s.url : '-', server.wrap ? server.wrap(cmd) : cmd]);
         r.failure = check(r, want);
         results.push(r);
         log(`${workload} ${server.name} run ${i + 1}: ${r.failure ? 'FAIL ' + r.failure : r.ms.toFixed(1) + ' ms'}`);
@@ -147,7 +149,7 @@ function runStream(server, s, workload, cmd, want, runs) {
 function runLatency(server, s, cmd, runs) {
     const results = [];
     for (let i = 0; i < runs; i++) {
-        const r = client(['latency', server.proto, s ? s.url : '-', cmd]);
+        const r = client(['latency', server.proto, s ? s.url : '-', server.wrap ? server.wrap(cmd) : cmd]);
         r.failure = r.error || (r.code !== 0 ? `exit code ${r.code}` : r.lines !== W2_LINES ? `${r.lines} of ${W2_LINES} lines` : null);
         results.push(r);
         log(`W2 ${server.name} run ${i + 1}: ${r.failure ? 'FAIL ' + r.failure : r.median.toFixed(3) + ' / ' + r.p99.toFixed(3) + ' ms'}`);
@@ -206,19 +208,25 @@ async function runStartup(server, label, argvFor, runs) {
 
 async function runTrue(runs) {
     const s = await startServer(SERVERS.find((x) => x.name === 'wsexec'));
-    const results = [];
+    const rows = [];
+    const variants = [['wsexec `run -- true`, plain `java -jar`', []]];
+    if (fs.existsSync(CDS_RUN)) variants.push(['wsexec `run -- true`, `java -XX:SharedArchiveFile=build/wsexec-run.jsa -jar`', ['-XX:SharedArchiveFile=' + CDS_RUN]]);
     try {
-        for (let i = 0; i < runs; i++) {
-            const t0 = now();
-            const r = spawnSync(JAVA, [...javaOpts(), '-jar', JAR, 'run', '--url', s.url, '--', 'true'], { encoding: 'utf8' });
-            const ms = now() - t0;
-            results.push({ ms, failure: r.status === 0 ? null : `exit ${r.status}: ${r.stderr}` });
-            log(`W5 run -- true ${i + 1}: ${ms.toFixed(1)} ms`);
+        for (const [label, opts] of variants) {
+            const results = [];
+            for (let i = 0; i < runs; i++) {
+                const t0 = now();
+                const r = spawnSync(JAVA, [...opts, '-jar', JAR, 'run', '--url', s.url, '--', 'true'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+                const ms = now() - t0;
+                results.push({ ms, failure: r.status === 0 ? null : `exit ${r.status}: ${(r.stderr || '').trim()}` });
+                log(`W5 ${label} ${i + 1}: ${ms.toFixed(1)} ms${r.status === 0 ? '' : ' FAIL exit ' + r.status}`);
+            }
+            rows.push({ workload: 'W5 run', server: 'wsexec', label, runs: results });
         }
     } finally {
         await stopServer(s);
     }
-    return { workload: 'W5 run', server: 'wsexec', label: `wsexec \`run -- true\` (client JVM start included)`, runs: results };
+    return rows;
 }
 
 // ---- table -----------------------------------------------------------------------------------
@@ -243,16 +251,17 @@ function summarize(row) {
 
 function table(rows) {
     const lines = [
-        '| workload | server | median | min–max | × pipe | × websocketd | server CPU ms/MB | server peak RSS above idle | check |',
-        '|---|---|---|---|---|---|---|---|---|',
+        '| workload | server | median | min–max | × pipe | × pipe under stdbuf | × websocketd | server CPU ms/MB | server peak RSS above idle | check |',
+        '|---|---|---|---|---|---|---|---|---|---|',
     ];
     const by = (w, name) => rows.find((r) => r.workload === w && r.server === name);
     for (const r of rows) {
         if (r.workload === 'W4') {
-            lines.push(`| W4 ${W4_CONNS.toLocaleString('en-US')} idle connections (ran \`echo ok\`) | ${r.label} | ${fmt(r.perConnKB)} KB/conn | idle ${fmt(r.idleKB / 1024)} MB → open ${fmt(r.openKB / 1024)} MB → closed ${fmt(r.afterKB / 1024)} MB | – | – | – | – | ${r.failure || `ok ${r.ok}/${W4_CONNS}`} |`);
+            lines.push(`| W4 ${W4_CONNS.toLocaleString('en-US')} idle connections (ran \`echo ok\`) | ${r.label} | ${fmt(r.perConnKB)} KB/conn | idle ${fmt(r.idleKB / 1024)} MB → open ${fmt(r.openKB / 1024)} MB → closed ${fmt(r.afterKB / 1024)} MB | – | – | – | – | – | ${r.failure || `ok ${r.ok}/${W4_CONNS}`} |`);
             continue;
         }
         const pipe = by(r.workload, 'pipe');
+        const pipeLb = by(r.workload, 'pipe-lb');
         const wsd = by(r.workload, 'websocketd');
         const ratio = (base) => (base && base.median && r.median && r.workload !== 'W2' && !base.failure ? fmt(r.median / base.median, 2) + '×' : '–');
         const value = r.workload === 'W2'
@@ -261,7 +270,7 @@ function table(rows) {
         const range = r.workload === 'W2'
             ? (r.median === undefined ? '–' : `${r.min.toFixed(3)}–${r.max.toFixed(3)} / ${r.p99min.toFixed(3)}–${r.p99max.toFixed(3)}`)
             : (r.median === undefined ? '–' : `${fmt(r.min)}–${fmt(r.max)}`);
-        lines.push(`| ${r.title} | ${r.label} | ${value} | ${range} | ${ratio(pipe)} | ${ratio(wsd)} | ${r.cpuMsPerMB === undefined ? '–' : fmt(r.cpuMsPerMB, 2)} | ${r.peakRssAboveIdleMB === undefined ? '–' : fmt(r.peakRssAboveIdleMB) + ' MB'} | ${r.failure || `ok (${r.runs.length} runs)`} |`);
+        lines.push(`| ${r.title} | ${r.label} | ${value} | ${range} | ${ratio(pipe)} | ${ratio(pipeLb)} | ${ratio(wsd)} | ${r.cpuMsPerMB === undefined ? '–' : fmt(r.cpuMsPerMB, 2)} | ${r.peakRssAboveIdleMB === undefined ? '–' : fmt(r.peakRssAboveIdleMB) + ' MB'} | ${r.failure || `ok (${r.runs.length} runs)`} |`);
     }
     return lines.join('\n');
 }
@@ -325,7 +334,7 @@ async function main() {
             }
             rows.push(Object.assign(await runStartup(server, server.label, server.cmd, RUNS), { title: titles.W5 }));
         }
-        if (SERVERS.find((x) => x.name === 'wsexec')) rows.push(Object.assign(await runTrue(RUNS), { title: titles['W5 run'] }));
+        if (SERVERS.find((x) => x.name === 'wsexec')) for (const row of await runTrue(RUNS)) rows.push(Object.assign(row, { title: titles['W5 run'] }));
     }
     rows.filter((r) => r.runs).forEach(summarize);
     // websocketd's figure is the reference for the × websocketd column of the W5 rows too

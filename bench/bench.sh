@@ -27,15 +27,26 @@ for size in 5000000 50000000; do
 done
 
 # The codec and echo-path microbenchmarks (plain Java classes, no test framework).
-"$JDK/bin/javac" --release 21 -Werror -Xlint:all -encoding UTF-8 -cp build/classes -d build/bench-classes bench/java/*.java
+# shellcheck disable=SC2046
+"$JDK/bin/javac" --release 21 -Werror -Xlint:all -encoding UTF-8 -cp build/classes -d build/bench-classes $(find bench/java -name '*.java')
 
 # W4 holds thousands of sockets in the client and the server at once.
 ulimit -n "$(ulimit -Hn)"
 [ "$(ulimit -n)" -ge 12000 ] || echo "bench: warning: ulimit -n is $(ulimit -n); W4 may fail for lack of file descriptors" >&2
 
 node bench/bench.js
-echo
-echo "== codec: unmasking large frames"
-"$JAVA" -cp build/classes:build/bench-classes UnmaskBench | tee -a "$(ls -t bench/results/*.md | head -1)"
-echo "== echo path: small messages round trip on one connection against 'wsexec echo'"
-"$JAVA" -cp build/classes:build/bench-classes EchoBench "$JAVA" build/wsexec.jar | tee -a "$(ls -t bench/results/*.md | head -1)"
+results=$(ls -t bench/results/*.md | head -1)
+{
+    echo
+    echo "Codec, unmasking large frames (bench/java/UnmaskBench.java):"
+    echo
+    "$JAVA" -cp build/classes:build/bench-classes UnmaskBench | sed 's/^/    /'
+    echo
+    echo "Echo path, 16-byte messages on one connection against \`wsexec echo\` (bench/java/EchoBench.java):"
+    echo
+    "$JAVA" -cp build/classes:build/bench-classes EchoBench "$JAVA" build/wsexec.jar | sed 's/^/    /'
+    echo
+    echo "Server hot path alone, OutputPump into a loopback socket (bench/java/wsexec/PumpBench.java):"
+    echo
+    "$JAVA" -cp build/classes:build/bench-classes wsexec.PumpBench | sed 's/^/    /'
+} | tee -a "$results"
