@@ -166,7 +166,7 @@ async function runIdle(server) {
         await sleep(1000);
         const idleKB = status(pid, 'VmRSS');
         const c = spawn('node', [path.join(BENCH, 'client.js'), 'idle', server.proto, s.url, 'echo ok', String(W4_CONNS)],
-            { stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, IDLE_DEADLINE_MS: QUICK ? '30000' : '90000' } });
+            { stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, IDLE_DEADLINE_MS: QUICK ? '30000' : '45000' } });
         let out = '';
         const waitFor = (word) => new Promise((resolve) => {
             const on = () => { if (out.includes(word)) { c.stdout.off('data', feed); resolve(); } };
