@@ -57,3 +57,37 @@ find src -name '*.java' > build/sources.txt
 (cd src && find . -type f ! -name '*.java' -exec cp --parents {} ../build/classes/ \;)
 "$JDK/bin/jar" --create --file build/wsexec.jar --main-class wsexec.Main -C build/classes .
 echo "built build/wsexec.jar with $JDK"
+
+# Class-data-sharing archives for a faster start (bench/README.md, W5): one training run of a
+# server and of the client records the classes they load. A jar's manifest cannot add JVM flags,
+# so they are used by naming them:
+#   java -XX:SharedArchiveFile=build/wsexec.jsa -jar build/wsexec.jar serve
+#   java -XX:SharedArchiveFile=build/wsexec-run.jsa -jar build/wsexec.jar run -- ...
+# An archive only fits the JDK that made it and this very jar; java warns and starts without it
+# otherwise. WSEXEC_NO_CDS=1 skips this step; a failed training only warns.
+train_cds() {
+    local java=$JDK/bin/java log=build/cds-training.log url="" server
+    rm -f build/wsexec.jsa build/wsexec-run.jsa
+    "$java" -XX:ArchiveClassesAtExit=build/wsexec.jsa -Xlog:cds=off -Xlog:cds+dynamic=off \
+        -jar build/wsexec.jar serve --port 0 --quiet >"$log" 2>&1 &
+    server=$!
+    for _ in $(seq 1 100); do
+        url=$(grep -oE 'ws://[^ ]+' "$log" || true)
+        [ -n "$url" ] && break
+        sleep 0.1
+    done
+    if [ -n "$url" ]; then
+        "$java" -XX:ArchiveClassesAtExit=build/wsexec-run.jsa -Xlog:cds=off -Xlog:cds+dynamic=off \
+            -jar build/wsexec.jar run --url "$url" -- 'echo trained' </dev/null >>"$log" 2>&1 || true
+    fi
+    kill "$server" 2>/dev/null || true
+    wait "$server" 2>/dev/null || true
+    if [ -s build/wsexec.jsa ] && [ -s build/wsexec-run.jsa ]; then
+        echo "built build/wsexec.jsa and build/wsexec-run.jsa (class-data-sharing archives)"
+    else
+        echo "build.sh: warning: no class-data-sharing archive (see $log); the jar works without it" >&2
+    fi
+}
+if [ "${WSEXEC_NO_CDS:-}" != 1 ]; then
+    train_cds
+fi

@@ -2,6 +2,9 @@ package wsexec;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 
@@ -15,7 +18,9 @@ import wsexec.websocket.WebSocket;
  *
  * <p>It reads up to {@link #READ_SIZE} bytes (the size of a Linux pipe), so a
  * fast writer is carried in large frames and a slow one in small frames, with
- * no timer holding anything back. A read that ends inside a multi-byte UTF-8
+ * no timer holding anything back. The read buffer starts at {@link #FIRST_READ_SIZE}
+ * and grows fourfold after each read that fills it, so a job that prints a line
+ * costs a kilobyte, not 64 KiB, and a fast writer reaches full-size reads at once. A read that ends inside a multi-byte UTF-8
  * character keeps those last bytes (at most three) for the next read, so no
  * message splits a character. Bytes that are not UTF-8 travel as base64.
  * The JSON is written straight into the frame buffer behind room for the
@@ -27,12 +32,15 @@ import wsexec.websocket.WebSocket;
  */
 final class OutputPump {
     static final int READ_SIZE = 64 * 1024;
+    static final int FIRST_READ_SIZE = 1024;
+    /** Bytes of an unfinished UTF-8 character carried to the next read, at most. */
+    private static final int CARRY = 3;
 
     private final InputStream pipe;
     private final WebSocket webSocket;
     private final byte[] dataPrefix;
     private final byte[] base64Prefix;
-    private final byte[] input = new byte[READ_SIZE + 3];
+    private byte[] input = new byte[FIRST_READ_SIZE + CARRY];
     private byte[] frame = new byte[0];
 
     OutputPump(InputStream pipe, WebSocket webSocket, String jobId, String stream) {
@@ -53,7 +61,8 @@ final class OutputPump {
         int carried = 0;
         try {
             while (true) {
-                int n = pipe.read(input, carried, READ_SIZE);
+                int room = input.length - CARRY;
+                int n = pipe.read(input, carried, room);
                 if (n < 0) {
                     break;
                 }
@@ -64,6 +73,10 @@ final class OutputPump {
                 }
                 carried = length - complete;
                 System.arraycopy(input, complete, input, 0, carried);
+                if (n == room && room < READ_SIZE) {
+                    // the writer is ahead of us: read more at a time (the carried bytes stay at the front)
+                    input = java.util.Arrays.copyOf(input, Math.min(READ_SIZE, 4 * room) + CARRY);
+                }
             }
             if (carried > 0) {
                 send(input, carried); // an unfinished character at the very end: sent as it is (base64)
@@ -109,17 +122,36 @@ final class OutputPump {
 
     /** Writes {@code ...,"data":"<escaped>"}} behind the headroom; returns the payload length. */
     private int encodeText(byte[] bytes, int length) {
-        // Worst case every byte becomes a six-byte \\u00XX escape.
-        byte[] out = room(dataPrefix.length + 6 * length + 2);
+        // Room for the text unescaped; each escape below makes sure the rest still fits.
+        byte[] out = room(dataPrefix.length + length + 2 + 8);
         int o = WebSocket.HEADROOM;
         System.arraycopy(dataPrefix, 0, out, o, dataPrefix.length);
         o += dataPrefix.length;
-        for (int i = 0; i < length; i++) {
-            byte b = bytes[i];
+        int i = 0;
+        while (i < length) {
+            if (i + 8 <= length) {
+                // Eight bytes at a time: copy the word, and stop at the first byte that needs an escape.
+                long word = (long) LONGS.get(bytes, i);
+                long escapes = escapes(word);
+                LONGS.set(out, o, word);
+                if (escapes == 0) {
+                    i += 8;
+                    o += 8;
+                    continue;
+                }
+                int clean = Long.numberOfTrailingZeros(escapes) >>> 3; // little-endian: the lowest byte comes first
+                i += clean;
+                o += clean;
+            }
+            byte b = bytes[i++];
             // bytes >= 0x80 belong to multi-byte characters and pass through; so does most ASCII
             if ((b >= 0x20 && b != '"' && b != '\\') || b < 0) {
                 out[o++] = b;
                 continue;
+            }
+            int needed = o + 6 + (length - i) + 2 + 8; // this escape at its longest, the rest as it is, the end
+            if (needed > out.length) {
+                out = grow(needed + (length - i) / 4);
             }
             out[o++] = '\\';
             switch (b) {
@@ -144,6 +176,24 @@ final class OutputPump {
         return o - WebSocket.HEADROOM;
     }
 
+    private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final long ONES = 0x0101_0101_0101_0101L;
+    private static final long HIGH_BITS = 0x8080_8080_8080_8080L;
+
+    /**
+     * Marks, in the high bit of each byte, the bytes of {@code word} that JSON strings
+     * must escape: control characters (below 0x20), the quote and the backslash; bytes
+     * {@code >= 0x80} are never marked. The usual "has a zero byte" and "has a byte less
+     * than n" bit tricks: the lowest mark is always exact (marks above it may be false),
+     * which is all the caller uses, and no marks means no such byte.
+     */
+    static long escapes(long word) {
+        long control = (word - 0x20 * ONES) & ~word;
+        long quote = word ^ ('"' * ONES);
+        long backslash = word ^ ('\\' * ONES);
+        return (control | ((quote - ONES) & ~quote) | ((backslash - ONES) & ~backslash)) & HIGH_BITS;
+    }
+
     private int encodeBase64(byte[] bytes, int length) {
         int encodedLength = 4 * ((length + 2) / 3);
         byte[] out = room(base64Prefix.length + encodedLength + 2);
@@ -158,11 +208,18 @@ final class OutputPump {
         return o - WebSocket.HEADROOM;
     }
 
+    /** The frame buffer with room for a payload of this size behind the headroom (contents not kept). */
     private byte[] room(int payloadLength) {
         int needed = WebSocket.HEADROOM + payloadLength;
         if (frame.length < needed) {
-            frame = new byte[Math.max(needed, Math.min(2 * frame.length, WebSocket.HEADROOM + 6 * READ_SIZE + 512))];
+            frame = new byte[Math.max(needed, Math.min(2 * frame.length, WebSocket.HEADROOM + 2 * READ_SIZE + 512))];
         }
+        return frame;
+    }
+
+    /** A larger frame buffer that keeps what was written so far. */
+    private byte[] grow(int size) {
+        frame = java.util.Arrays.copyOf(frame, Math.max(size, frame.length + frame.length / 2));
         return frame;
     }
 

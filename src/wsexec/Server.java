@@ -174,7 +174,9 @@ final class Server implements AutoCloseable {
         ScheduledFuture<?> deadline = Timers.after(config.handshakeTimeout().toMillis(), () -> closeQuietly(socket));
         try {
             socket.setTcpNoDelay(true);
-            InputStream in = new BufferedInputStream(socket.getInputStream(), 8192);
+            // Small: the head is read through it byte by byte, and it stays with the connection
+            // for its whole life (WebSocket reads of 1 KiB and more bypass it).
+            InputStream in = new BufferedInputStream(socket.getInputStream(), 1024);
             OutputStream out = socket.getOutputStream();
             if (count > config.maxConnections()) {
                 refuse(socket, new HandshakeException(503, "too many connections (limit " + config.maxConnections() + ")"), peer);

@@ -25,6 +25,15 @@ public final class WebSocket implements AutoCloseable {
     /** Room a caller leaves in front of a payload for the largest unmasked header. */
     public static final int HEADROOM = 10;
 
+    /**
+     * The receive buffer starts this small, so that thousands of quiet connections
+     * cost little memory, and goes back to it when traffic is light again.
+     */
+    static final int MIN_RECEIVE_BUFFER = 1024;
+
+    /** A read that fills the receive buffer makes it four times larger, up to this. */
+    static final int MAX_RECEIVE_BUFFER = 64 * 1024;
+
     /** RFC 6455 §7.1: the states a connection moves through after the handshake. */
     public enum State {
         /** Messages flow both ways. */
@@ -40,7 +49,8 @@ public final class WebSocket implements AutoCloseable {
     private final OutputStream out;
     private final WebSocketLimits limits;
     private final Receiver receiver;
-    private final ByteBuffer buffer = ByteBuffer.allocate(64 * 1024).flip();
+    private ByteBuffer buffer = ByteBuffer.allocate(MIN_RECEIVE_BUFFER).flip(); // only the receiving thread uses it
+    private int lastRead;
     private final ReentrantLock writeLock = new ReentrantLock();
     private final FrameObserver observer;
 
@@ -307,15 +317,18 @@ public final class WebSocket implements AutoCloseable {
 
     /** Reads more bytes into the buffer; false when the connection has ended. */
     private boolean fill() throws IOException {
+        resizeBuffer();
         buffer.compact();
         try {
             while (true) {
                 try {
-                    int n = in.read(buffer.array(), buffer.arrayOffset() + buffer.position(), buffer.remaining());
+                    int room = buffer.remaining();
+                    int n = in.read(buffer.array(), buffer.arrayOffset() + buffer.position(), room);
                     if (n < 0) {
                         abort(); // EOF without a Close frame: closeCodeReceived stays 1006
                         return false;
                     }
+                    lastRead = n == room ? -1 : n; // -1: the read filled the buffer, more is likely waiting
                     buffer.position(buffer.position() + n);
                     lastReceivedNanos = System.nanoTime();
                     return true;
@@ -333,6 +346,26 @@ public final class WebSocket implements AutoCloseable {
             return false;
         } finally {
             buffer.flip();
+        }
+    }
+
+    /**
+     * Grows the buffer after a read that filled it (data is streaming in: fewer, larger
+     * reads), and shrinks it back once everything is consumed and reads are small again
+     * (an idle connection should not keep 64 KiB). Called with the buffer in read mode.
+     */
+    private void resizeBuffer() {
+        int capacity = buffer.capacity();
+        int target = capacity;
+        if (lastRead < 0 && capacity < MAX_RECEIVE_BUFFER) {
+            target = Math.min(MAX_RECEIVE_BUFFER, capacity * 4);
+        } else if (lastRead >= 0 && lastRead <= MIN_RECEIVE_BUFFER / 2 && capacity > MIN_RECEIVE_BUFFER && !buffer.hasRemaining()) {
+            target = MIN_RECEIVE_BUFFER;
+        }
+        if (target != capacity) {
+            ByteBuffer resized = ByteBuffer.allocate(Math.max(target, buffer.remaining()));
+            resized.put(buffer).flip();
+            buffer = resized;
         }
     }
 

@@ -1,0 +1,364 @@
+#!/usr/bin/env node
+// Runs the workloads of bench/README.md against every server with the one neutral client
+// (client.js), checks every run, and writes one table to bench/results/. Started by bench.sh,
+// which installs what it needs first. BENCH_QUICK=1: small sizes, one run (a smoke test only).
+'use strict';
+const fs = require('fs');
+const net = require('net');
+const os = require('os');
+const path = require('path');
+const crypto = require('crypto');
+const { spawn, spawnSync, execFileSync } = require('child_process');
+
+const BENCH = __dirname;
+const ROOT = path.dirname(BENCH);
+const WORK = path.join(BENCH, 'work');
+const JAVA = process.env.JAVA;
+const JAR = path.join(ROOT, 'build', 'wsexec.jar');
+const CDS = path.join(ROOT, 'build', 'wsexec.jsa'); // made by build.sh: the server's class-data-sharing archive
+const CDS_RUN = path.join(ROOT, 'build', 'wsexec-run.jsa'); // and the client's
+const QUICK = process.env.BENCH_QUICK === '1';
+const RUNS = Number(process.env.BENCH_RUNS || (QUICK ? 1 : 5));
+const W1_N = QUICK ? 100000 : 1000000;
+const W1BIG_N = QUICK ? 300000 : 10000000;
+const W3_BYTES = QUICK ? 5000000 : 50000000;
+const W2_LINES = QUICK ? 50 : 200;
+const W4_CONNS = Number(process.env.BENCH_W4 || (QUICK ? 200 : 5000));
+const ONLY = process.env.BENCH_ONLY ? process.env.BENCH_ONLY.split(',') : null; // server names
+const WORKLOADS = process.env.BENCH_WORKLOADS ? process.env.BENCH_WORKLOADS.split(',') : ['W1', 'W1-10M', 'W3', 'W2', 'W4', 'W5'];
+const began = Date.now();
+const now = () => Number(process.hrtime.bigint()) / 1e6;
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const log = (...a) => console.error(`[bench ${((Date.now() - began) / 1000).toFixed(0)}s]`, ...a);
+
+// The wsexec server is started exactly as README says: java [CDS archive] -jar build/wsexec.jar serve.
+const javaOpts = () => (process.env.WSEXEC_JAVA_OPTS !== undefined
+    ? process.env.WSEXEC_JAVA_OPTS.split(' ').filter(Boolean)
+    : (fs.existsSync(CDS) ? ['-XX:SharedArchiveFile=' + CDS] : []));
+const wsexecServe = (port, extra = []) => [JAVA, ...javaOpts(), '-jar', JAR, 'serve', '--port', String(port), '--quiet',
+    '--max-connections', '20000', '--max-jobs', '20000', ...extra];
+
+const SERVERS = [
+    { name: 'pipe', label: 'local pipe (same client, no server)', proto: 'pipe' },
+    { name: 'pipe-lb', label: 'local pipe, command under `stdbuf -oL -eL` (what wsexec does by default)', proto: 'pipe', wrap: (c) => `stdbuf -oL -eL sh -c '${c.replace(/'/g, "'\\''")}'` },
+    { name: 'wsexec', label: 'wsexec (default: stdbuf -oL)', proto: 'wsexec', cmd: (p) => wsexecServe(p) },
+    { name: 'wsexec-nolb', label: 'wsexec --no-line-buffer', proto: 'wsexec', cmd: (p) => wsexecServe(p, ['--no-line-buffer']) },
+    { name: 'node-ws', label: 'Node ws + spawn', proto: 'raw', cmd: (p) => ['node', path.join(BENCH, 'peers/node-ws-server.js'), String(p)] },
+    { name: 'python', label: 'Python websockets, deflate off', proto: 'raw', cmd: (p) => ['/usr/bin/python3', path.join(BENCH, 'peers/python_server.py'), String(p), 'off'] },
+    { name: 'python-deflate', label: 'Python websockets, deflate on', proto: 'raw', cmd: (p) => ['/usr/bin/python3', path.join(BENCH, 'peers/python_server.py'), String(p), 'deflate'] },
+    { name: 'websocketd', label: 'websocketd 0.4.1', proto: 'websocketd', cmd: (p) => ['websocketd', '--port=' + p, '--address=127.0.0.1', '--loglevel=error', path.join(BENCH, 'peers/websocketd-wrapper.sh')] },
+    { name: 'socketio', label: 'original socket.io example', proto: 'socketio', cmd: (p) => ['node', path.join(BENCH, 'peers/socketio-original.js'), String(p)] },
+].filter((s) => !ONLY || s.name.startsWith('pipe') || ONLY.includes(s.name));
+
+function freePort() {
+    return new Promise((resolve, reject) => {
+        const srv = net.createServer();
+        srv.listen(0, '127.0.0.1', () => { const { port } = srv.address(); srv.close(() => resolve(port)); });
+        srv.on('error', reject);
+    });
+}
+
+async function waitForPort(port, ms = 20000) {
+    const end = Date.now() + ms;
+    while (Date.now() < end) {
+        const ok = await new Promise((r) => {
+            const s = net.connect(port, '127.0.0.1', () => { s.destroy(); r(true); });
+            s.on('error', () => r(false));
+        });
+        if (ok) return;
+        await sleep(20);
+    }
+    throw new Error('server did not listen on ' + port);
+}
+
+async function startServer(server) {
+    const port = await freePort();
+    const argv = server.cmd(port);
+    const proc = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'ignore', 'inherit'], detached: true });
+    await waitForPort(port);
+    return { proc, port, url: `ws://127.0.0.1:${port}/` };
+}
+
+async function stopServer(s) {
+    if (!s) return;
+    const gone = new Promise((r) => s.proc.once('exit', r));
+    try { process.kill(-s.proc.pid, 'SIGTERM'); } catch (e) { return; }
+    const t = setTimeout(() => { try { process.kill(-s.proc.pid, 'SIGKILL'); } catch (e) { /* gone */ } }, 5000);
+    await gone;
+    clearTimeout(t);
+}
+
+const status = (pid, field) => {
+    const m = fs.readFileSync(`/proc/${pid}/status`, 'utf8').match(new RegExp('^' + field + ':\\s+(\\d+) kB', 'm'));
+    return m ? Number(m[1]) : NaN;
+};
+const cpuMs = (pid) => { // utime + stime of the server process itself (not the commands it runs)
+    const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(f[11]) + Number(f[12])) * 1000 / 100; // clock ticks, USER_HZ = 100
+};
+const resetPeak = (pid) => { try { fs.writeFileSync(`/proc/${pid}/clear_refs`, '5'); return true; } catch (e) { return false; } };
+
+function client(args, timeoutMs = 600000) {
+    const r = spawnSync('node', [path.join(BENCH, 'client.js'), ...args], { encoding: 'utf8', timeout: timeoutMs, maxBuffer: 1 << 20 });
+    const line = (r.stdout || '').trim().split('\n').pop();
+    try { return JSON.parse(line); } catch (e) { return { error: 'client: ' + (r.error ? r.error.message : (r.stderr || line || 'no output').slice(0, 200)) }; }
+}
+
+const median = (xs) => { const s = [...xs].sort((a, b) => a - b); const n = s.length; return n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2; };
+
+// ---- workloads -------------------------------------------------------------------------------
+
+const sh = (cmd) => execFileSync('/bin/sh', ['-c', cmd], { encoding: 'utf8', maxBuffer: 1 << 20 }).trim();
+function expectSeq(n) { return { lines: n, last: String(n), sha256: sh(`seq 1 ${n} | sha256sum`).split(' ')[0], bytes: Number(sh(`seq 1 ${n} | wc -c`)) }; }
+const RANDOM = path.join(WORK, `random-${W3_BYTES}.bin`);
+function expectW3() {
+    return { sha256: sh(`base64 ${RANDOM} | sha256sum`).split(' ')[0], lines: Number(sh(`base64 ${RANDOM} | wc -l`)), last: sh(`base64 ${RANDOM} | tail -n 1`) };
+}
+
+function check(r, want) {
+    if (r.error) return r.error;
+    if (r.code !== 0) return `exit code ${r.code}`;
+    if (want.lines !== undefined && r.lines !== want.lines) return `${r.lines} of ${want.lines} lines`;
+    if (want.last !== undefined && r.last !== want.last) return `last line ${JSON.stringify(r.last)}`;
+    if (want.sha256 && r.sha256 !== want.sha256) return 'sha256 differs';
+    return null;
+}
+
+function runStream(server, s, workload, cmd, want, runs) {
+    const results = [];
+    const pid = s && s.proc.pid;
+    const cpu0 = pid ? cpuMs(pid) : 0;
+    const peakReset = pid && workload === 'W1-10M' ? resetPeak(pid) : false;
+    const rssBefore = pid ? status(pid, 'VmRSS') : 0;
+    for (let i = 0; i < runs; i++) {
+        const r = client(['stream', server.proto, s ? s.url : '-', server.wrap ? server.wrap(cmd) : cmd]);
+        r.failure = check(r, want);
+        results.push(r);
+        log(`${workload} ${server.name} run ${i + 1}: ${r.failure ? 'FAIL ' + r.failure : r.ms.toFixed(1) + ' ms'}`);
+        if (r.failure && r.ms === undefined) break;
+    }
+    const row = { workload, server: server.name, label: server.label, runs: results };
+    if (pid) {
+        const mb = results.reduce((a, r) => a + (r.bytes || 0), 0) / 1e6;
+        row.cpuMsPerMB = mb > 0 ? (cpuMs(pid) - cpu0) / mb : NaN;
+        if (peakReset) row.peakRssAboveIdleMB = (status(pid, 'VmHWM') - rssBefore) / 1024;
+    }
+    return row;
+}
+
+function runLatency(server, s, cmd, runs) {
+    const results = [];
+    for (let i = 0; i < runs; i++) {
+        const r = client(['latency', server.proto, s ? s.url : '-', server.wrap ? server.wrap(cmd) : cmd]);
+        r.failure = r.error || (r.code !== 0 ? `exit code ${r.code}` : r.lines !== W2_LINES ? `${r.lines} of ${W2_LINES} lines` : null);
+        results.push(r);
+        log(`W2 ${server.name} run ${i + 1}: ${r.failure ? 'FAIL ' + r.failure : r.median.toFixed(3) + ' / ' + r.p99.toFixed(3) + ' ms'}`);
+    }
+    return { workload: 'W2', server: server.name, label: server.label, runs: results };
+}
+
+async function runIdle(server) {
+    const s = await startServer(server);
+    const pid = s.proc.pid;
+    try {
+        // one connection first, so that what every server sets up once is in the idle figure
+        const warm = client(['stream', server.proto, s.url, 'echo ok']);
+        await sleep(1000);
+        const idleKB = status(pid, 'VmRSS');
+        const c = spawn('node', [path.join(BENCH, 'client.js'), 'idle', server.proto, s.url, 'echo ok', String(W4_CONNS)],
+            { stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, IDLE_DEADLINE_MS: QUICK ? '30000' : '45000' } });
+        let out = '';
+        const waitFor = (word) => new Promise((resolve) => {
+            const on = () => { if (out.includes(word)) { c.stdout.off('data', feed); resolve(); } };
+            const feed = (d) => { out += d; on(); };
+            c.stdout.on('data', feed);
+            c.once('exit', () => resolve());
+            on();
+        });
+        await waitFor('READY');
+        const ready = JSON.parse((out.match(/READY (.*)/) || [, '{"ok":0,"failed":-1}'])[1]);
+        await sleep(1000);
+        const openKB = status(pid, 'VmRSS');
+        c.stdin.write('close\n');
+        await waitFor('CLOSED');
+        let afterKB = Infinity;
+        for (let i = 0; i < 10; i++) { await sleep(500); afterKB = Math.min(afterKB, status(pid, 'VmRSS')); }
+        c.kill();
+        const failure = warm.error ? 'warm-up: ' + warm.error : ready.failed ? `${ready.failed} of ${W4_CONNS} failed (${ready.firstError})` : null;
+        log(`W4 ${server.name}: idle ${idleKB} kB, open ${openKB} kB (${ready.ok} ok), after close ${afterKB} kB${failure ? ' FAIL ' + failure : ''}`);
+        return { workload: 'W4', server: server.name, label: server.label, idleKB, openKB, afterKB, ok: ready.ok, setupMs: ready.ms, failure,
+            perConnKB: (openKB - idleKB) / Math.max(1, ready.ok) };
+    } finally {
+        await stopServer(s);
+    }
+}
+
+async function runStartup(server, label, argvFor, runs) {
+    const results = [];
+    for (let i = 0; i < runs; i++) {
+        const port = await freePort();
+        const r = client(['startup', server.proto, `ws://127.0.0.1:${port}/`, '--', ...argvFor(port)]);
+        r.failure = r.error || null;
+        results.push(r);
+        log(`W5 ${label} run ${i + 1}: ${r.failure ? 'FAIL ' + r.failure : r.ms.toFixed(1) + ' ms'}`);
+        await sleep(300);
+    }
+    return { workload: 'W5', server: server.name, label, runs: results };
+}
+
+async function runTrue(runs) {
+    const s = await startServer(SERVERS.find((x) => x.name === 'wsexec'));
+    const rows = [];
+    const variants = [['wsexec `run -- true`, plain `java -jar`', []]];
+    if (fs.existsSync(CDS_RUN)) variants.push(['wsexec `run -- true`, `java -XX:SharedArchiveFile=build/wsexec-run.jsa -jar`', ['-XX:SharedArchiveFile=' + CDS_RUN]]);
+    try {
+        for (const [label, opts] of variants) {
+            const results = [];
+            for (let i = 0; i < runs; i++) {
+                const t0 = now();
+                const r = spawnSync(JAVA, [...opts, '-jar', JAR, 'run', '--url', s.url, '--', 'true'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+                const ms = now() - t0;
+                results.push({ ms, failure: r.status === 0 ? null : `exit ${r.status}: ${(r.stderr || '').trim()}` });
+                log(`W5 ${label} ${i + 1}: ${ms.toFixed(1)} ms${r.status === 0 ? '' : ' FAIL exit ' + r.status}`);
+            }
+            rows.push({ workload: 'W5 run', server: 'wsexec', label, runs: results });
+        }
+    } finally {
+        await stopServer(s);
+    }
+    return rows;
+}
+
+// ---- table -----------------------------------------------------------------------------------
+
+const fmt = (x, d = 1) => (x === undefined || Number.isNaN(x) ? '–' : x >= 100 ? Math.round(x).toLocaleString('en-US') : x.toFixed(d));
+function summarize(row) {
+    const good = row.runs.filter((r) => !r.failure);
+    const bad = row.runs.filter((r) => r.failure);
+    if (bad.length) row.failure = `fails (${bad.length}/${row.runs.length}): ${bad[0].failure}`;
+    if (!good.length) return row;
+    const key = row.workload === 'W2' ? 'median' : 'ms';
+    row.median = median(good.map((r) => r[key]));
+    row.min = Math.min(...good.map((r) => r[key]));
+    row.max = Math.max(...good.map((r) => r[key]));
+    if (row.workload === 'W2') {
+        row.p99 = median(good.map((r) => r.p99));
+        row.p99min = Math.min(...good.map((r) => r.p99));
+        row.p99max = Math.max(...good.map((r) => r.p99));
+    }
+    return row;
+}
+
+function table(rows) {
+    const lines = [
+        '| workload | server | median | min–max | × pipe | × pipe under stdbuf | × websocketd | server CPU ms/MB | server peak RSS above idle | check |',
+        '|---|---|---|---|---|---|---|---|---|---|',
+    ];
+    const by = (w, name) => rows.find((r) => r.workload === w && r.server === name);
+    for (const r of rows) {
+        if (r.workload === 'W4') {
+            lines.push(`| W4 ${W4_CONNS.toLocaleString('en-US')} idle connections (ran \`echo ok\`) | ${r.label} | ${fmt(r.perConnKB)} KB/conn | idle ${fmt(r.idleKB / 1024)} MB → open ${fmt(r.openKB / 1024)} MB → closed ${fmt(r.afterKB / 1024)} MB | – | – | – | – | – | ${r.failure || `ok ${r.ok}/${W4_CONNS}`} |`);
+            continue;
+        }
+        const pipe = by(r.workload, 'pipe');
+        const pipeLb = by(r.workload, 'pipe-lb');
+        const wsd = by(r.workload, 'websocketd');
+        const ratio = (base) => (base && base.median && r.median && r.workload !== 'W2' && !base.failure ? fmt(r.median / base.median, 2) + '×' : '–');
+        const value = r.workload === 'W2'
+            ? (r.median === undefined ? '–' : `${r.median.toFixed(3)} / ${r.p99.toFixed(3)} ms`)
+            : (r.median === undefined ? '–' : `${fmt(r.median)} ms`);
+        const range = r.workload === 'W2'
+            ? (r.median === undefined ? '–' : `${r.min.toFixed(3)}–${r.max.toFixed(3)} / ${r.p99min.toFixed(3)}–${r.p99max.toFixed(3)}`)
+            : (r.median === undefined ? '–' : `${fmt(r.min)}–${fmt(r.max)}`);
+        lines.push(`| ${r.title} | ${r.label} | ${value} | ${range} | ${ratio(pipe)} | ${ratio(pipeLb)} | ${ratio(wsd)} | ${r.cpuMsPerMB === undefined ? '–' : fmt(r.cpuMsPerMB, 2)} | ${r.peakRssAboveIdleMB === undefined ? '–' : fmt(r.peakRssAboveIdleMB) + ' MB'} | ${r.failure || `ok (${r.runs.length} runs)`} |`);
+    }
+    return lines.join('\n');
+}
+
+// ---- main ------------------------------------------------------------------------------------
+
+async function main() {
+    const rows = [];
+    const want = {};
+    const titles = {
+        W1: `W1 \`seq 1 ${W1_N}\``,
+        'W1-10M': `W1-10M \`seq 1 ${W1BIG_N}\``,
+        W3: `W3 \`head -c ${W3_BYTES} random.bin \\| base64\``,
+        W2: `W2 ${W2_LINES} lines, one per 10 ms: delay median / p99`,
+        W5: 'W5 launch → first accepted handshake',
+        'W5 run': 'W5 `run -- true` round trip',
+    };
+    const cmds = {
+        W1: `seq 1 ${W1_N}`,
+        'W1-10M': `seq 1 ${W1BIG_N}`,
+        W3: `head -c ${W3_BYTES} ${RANDOM} | base64`,
+        W2: `/usr/bin/python3 ${path.join(BENCH, 'producer.py')} ${W2_LINES} 10`,
+    };
+    if (WORKLOADS.includes('W1')) want.W1 = expectSeq(W1_N);
+    if (WORKLOADS.includes('W1-10M')) want['W1-10M'] = expectSeq(W1BIG_N);
+    if (WORKLOADS.includes('W3')) want.W3 = expectW3();
+
+    for (const server of SERVERS) {
+        const streaming = ['W1', 'W1-10M', 'W3', 'W2'].filter((w) => WORKLOADS.includes(w));
+        if (!streaming.length) break;
+        let s = null;
+        try {
+            if (server.cmd) s = await startServer(server);
+            client(['stream', server.proto, s ? s.url : '-', `seq 1 ${W1_N}`]); // warm-up run, not counted
+            for (const w of streaming) {
+                const row = w === 'W2' ? runLatency(server, s, cmds.W2, RUNS) : runStream(server, s, w, cmds[w], want[w], RUNS);
+                row.title = titles[w];
+                rows.push(row);
+            }
+        } catch (e) {
+            log(`${server.name}: ${e.message}`);
+            rows.push({ workload: 'W1', title: titles.W1, server: server.name, label: server.label, runs: [{ failure: e.message }] });
+        } finally {
+            await stopServer(s);
+        }
+    }
+    if (WORKLOADS.includes('W4')) {
+        for (const server of SERVERS.filter((x) => x.cmd)) rows.push(await runIdle(server));
+    }
+    if (WORKLOADS.includes('W5')) {
+        for (const server of SERVERS.filter((x) => x.cmd)) {
+            if (server.name === 'wsexec-nolb') continue;
+            if (server.name === 'wsexec') {
+                const plain = (p) => [JAVA, '-jar', JAR, 'serve', '--port', String(p), '--quiet'];
+                rows.push(Object.assign(await runStartup(server, 'wsexec, plain `java -jar`', plain, RUNS), { title: titles.W5 }));
+                if (fs.existsSync(CDS)) {
+                    const cds = (p) => [JAVA, '-XX:SharedArchiveFile=' + CDS, '-jar', JAR, 'serve', '--port', String(p), '--quiet'];
+                    rows.push(Object.assign(await runStartup(server, 'wsexec, `java -XX:SharedArchiveFile=build/wsexec.jsa -jar`', cds, RUNS), { title: titles.W5 }));
+                }
+                continue;
+            }
+            rows.push(Object.assign(await runStartup(server, server.label, server.cmd, RUNS), { title: titles.W5 }));
+        }
+        if (SERVERS.find((x) => x.name === 'wsexec')) for (const row of await runTrue(RUNS)) rows.push(Object.assign(row, { title: titles['W5 run'] }));
+    }
+    rows.filter((r) => r.runs).forEach(summarize);
+    // websocketd's figure is the reference for the × websocketd column of the W5 rows too
+    const order = ['W1', 'W1-10M', 'W3', 'W2', 'W4', 'W5', 'W5 run'];
+    rows.sort((a, b) => order.indexOf(a.workload) - order.indexOf(b.workload));
+
+    const seconds = ((Date.now() - began) / 1000).toFixed(0);
+    const cpu = os.cpus()[0].model.trim();
+    const head = [
+        QUICK ? '# SMOKE RUN (BENCH_QUICK=1) — reduced sizes, 1 run each: checks that the harness works; NOT a measurement\n' : '# make bench\n',
+        `${new Date().toISOString()} · ${os.cpus().length} × ${cpu} · Linux ${os.release()} · ${spawnSync(JAVA, ['-version'], { encoding: 'utf8' }).stderr.split('\n')[0]} · node ${process.version} · ${RUNS} run(s) per cell after one warm-up · wsexec JVM options: \`${javaOpts().join(' ') || '(none)'}\` · took ${seconds} s`,
+        '',
+        'Times are from the client opening the connection to the `exit` event (pipe: from spawning the command to its exit), with every byte hashed and counted by the same client. CPU is the server process\'s own user+system time (not the command\'s) per MB delivered; peak RSS is VmHWM after `clear_refs` minus RSS before the W1-10M runs. W4: RSS of the server process (websocketd: its own process, not the per-connection wrappers).',
+        '',
+        table(rows),
+        '',
+    ].join('\n');
+    console.log(head);
+    fs.mkdirSync(path.join(BENCH, 'results'), { recursive: true });
+    const stamp = new Date().toISOString().replace(/[:]/g, '-').replace(/\..*/, '');
+    const name = (QUICK ? 'smoke-' : '') + stamp;
+    fs.writeFileSync(path.join(BENCH, 'results', name + '.md'), head);
+    fs.writeFileSync(path.join(BENCH, 'results', name + '.json'), JSON.stringify(rows, null, 1));
+    log(`wrote bench/results/${name}.md`);
+}
+
+main().catch((e) => { console.error(e); process.exit(1); });

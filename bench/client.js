@@ -1,0 +1,196 @@
+#!/usr/bin/env node
+// The one neutral client of the benchmark: the same code measures every server.
+// It speaks each server's own protocol (an adapter per server) but consumes the
+// output the same way: sha256 of every byte, newline count, last line, exit code.
+//
+//   node client.js stream   PROTO URL CMD        W1/W3: prints {"ms","bytes","lines","last","sha256","code"}
+//   node client.js latency  PROTO URL CMD        W2: each line is "i monotonic_ns"; prints delay median/p99 in ms
+//   node client.js idle     PROTO URL CMD N      W4: N connections each run CMD and stay open; prints READY,
+//                                                then waits for a line on stdin, closes all, prints CLOSED
+//   node client.js startup  PROTO URL -- SERVER… W5: launches SERVER, prints ms to the first accepted handshake
+//
+// PROTO: pipe (no server: the client runs CMD itself and reads its stdout through a pipe, the limit),
+//        wsexec, raw (binary frames of output, then a text {"exit":N}: the small Node and Python peers),
+//        websocketd (one text message per line, then a marker line from the wrapper), socketio (the original).
+'use strict';
+const crypto = require('crypto');
+const { spawn } = require('child_process');
+const WebSocket = require('ws');
+
+const EXIT_MARKER = '__wsbench_exit__ ';
+const now = () => Number(process.hrtime.bigint()) / 1e6; // CLOCK_MONOTONIC, ms
+
+// One job on one connection: calls onData(Buffer|string) for stdout, onExit(code) at the end.
+function job(proto, url, cmd, onData, onExit, onError) {
+    if (proto === 'pipe') {
+        const child = spawn('/bin/sh', ['-c', cmd], { stdio: ['ignore', 'pipe', 'inherit'] });
+        child.stdout.on('data', onData);
+        child.on('close', (code) => onExit(code));
+        child.on('error', onError);
+        return { close() {} };
+    }
+    const target = proto === 'socketio' ? url.replace(/\/?$/, '/socket.io/?EIO=4&transport=websocket') : url;
+    // Like a browser, the client always offers permessage-deflate; each server decides.
+    const ws = new WebSocket(target, { perMessageDeflate: true, maxPayload: 256 * 1024 * 1024 });
+    let done = false;
+    const exit = (code) => { if (!done) { done = true; onExit(code); } };
+    ws.on('error', (e) => { if (!done) { done = true; onError(e); } });
+    ws.on('close', () => { if (!done) { done = true; onError(new Error('connection closed before exit')); } });
+    ws.on('open', () => {
+        if (proto === 'wsexec') ws.send(JSON.stringify({ type: 'exec', id: '1', command: cmd }));
+        else if (proto === 'raw' || proto === 'websocketd') ws.send(cmd);
+        // socketio: wait for the Engine.IO open packet
+    });
+    ws.on('message', (data, isBinary) => {
+        if (done) return;
+        switch (proto) {
+            case 'wsexec': {
+                const m = JSON.parse(data);
+                if (m.type === 'output') {
+                    if (m.stream === 'stdout') onData(m.data !== undefined ? m.data : Buffer.from(m.base64, 'base64'));
+                } else if (m.type === 'exit') exit(m.code);
+                else if (m.type === 'error') onError(new Error(m.message));
+                break;
+            }
+            case 'raw':
+                if (isBinary) onData(data);
+                else exit(JSON.parse(data).exit);
+                break;
+            case 'websocketd': {
+                const line = data.toString();
+                if (line.startsWith(EXIT_MARKER)) exit(Number(line.slice(EXIT_MARKER.length)));
+                else onData(line + '\n'); // websocketd sends each line without its newline
+                break;
+            }
+            case 'socketio': {
+                const p = data.toString();
+                if (p[0] === '0') ws.send('40'); // Engine.IO open -> connect to the default namespace
+                else if (p === '2') ws.send('3'); // ping -> pong
+                else if (p.startsWith('40')) ws.send('42' + JSON.stringify(['exec', cmd]));
+                else if (p.startsWith('42')) {
+                    const [name, body] = JSON.parse(p.slice(2));
+                    // the original splits each chunk on /\r\n|\n/ into an array; joining gives the chunk back (less \r)
+                    if (name === 'response') onData(body.data.join('\n'));
+                    else if (name === 'exit') exit(body.data);
+                }
+                break;
+            }
+            default:
+                throw new Error('unknown protocol ' + proto);
+        }
+    });
+    return ws;
+}
+
+function stream(proto, url, cmd) {
+    const hash = crypto.createHash('sha256');
+    let bytes = 0, lines = 0, chunks = 0, tail = Buffer.alloc(0);
+    const start = now();
+    const ws = job(proto, url, cmd, (chunk) => {
+        const buf = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
+        hash.update(buf);
+        bytes += buf.length;
+        chunks++;
+        for (let i = buf.indexOf(10); i >= 0; i = buf.indexOf(10, i + 1)) lines++;
+        tail = buf.length >= 256 ? buf.subarray(buf.length - 256) : Buffer.concat([tail, buf]).subarray(-256);
+    }, (code) => {
+        const ms = now() - start;
+        const text = tail.toString('latin1').replace(/\n$/, '');
+        const last = text.slice(text.lastIndexOf('\n') + 1);
+        console.log(JSON.stringify({ ms, bytes, lines, last, sha256: hash.digest('hex'), code, chunks, extensions: ws.extensions || '' }));
+        ws.close();
+        setTimeout(() => process.exit(0), 50).unref();
+    }, fail);
+}
+
+function latency(proto, url, cmd) {
+    const delays = [];
+    let partial = '';
+    const start = now();
+    const ws = job(proto, url, cmd, (chunk) => {
+        const t = Number(process.hrtime.bigint());
+        const text = partial + chunk.toString();
+        const parts = text.split('\n');
+        partial = parts.pop();
+        for (const line of parts) {
+            const stamp = Number(line.split(' ')[1]);
+            if (stamp > 0) delays.push((t - stamp) / 1e6);
+        }
+    }, (code) => {
+        delays.sort((a, b) => a - b);
+        const q = (p) => delays[Math.min(delays.length - 1, Math.ceil(p * delays.length) - 1)];
+        console.log(JSON.stringify({ ms: now() - start, lines: delays.length, code, median: q(0.5), p99: q(0.99), max: delays[delays.length - 1] }));
+        ws.close();
+        setTimeout(() => process.exit(0), 50).unref();
+    }, fail);
+}
+
+// W4: open n connections (at most `window` being set up at once); each runs cmd once and stays open.
+function idle(proto, url, cmd, n, window = 50) {
+    const sockets = [];
+    let started = 0, ok = 0, failed = 0, firstError = null;
+    const start = now();
+    const deadline = Number(process.env.IDLE_DEADLINE_MS || 120000);
+    const report = () => {
+        console.log('READY ' + JSON.stringify({ ok, failed, ms: now() - start, firstError }));
+        process.stdin.once('data', () => {
+            let open = sockets.filter((s) => s.readyState === WebSocket.OPEN || s.readyState === WebSocket.CONNECTING);
+            let left = open.length;
+            if (left === 0) { console.log('CLOSED'); process.exit(0); }
+            for (const s of open) {
+                s.once('close', () => { if (--left === 0) { console.log('CLOSED'); process.exit(0); } });
+                s.close();
+            }
+            setTimeout(() => { console.log('CLOSED (timeout, ' + left + ' left)'); process.exit(0); }, 15000);
+        });
+    };
+    const timer = setTimeout(() => { failed += n - ok - failed; firstError = firstError || 'deadline'; report(); }, deadline);
+    const next = () => {
+        if (started >= n) return;
+        started++;
+        let output = '';
+        const ws = job(proto, url, cmd, (chunk) => { output += chunk.toString(); }, (code) => {
+            if (code === 0 && output.trim() === 'ok') ok++; else { failed++; firstError = firstError || 'exit ' + code + ' output ' + JSON.stringify(output); }
+            settle();
+        }, (e) => { failed++; firstError = firstError || String(e.message || e); settle(); });
+        sockets.push(ws);
+    };
+    const settle = () => {
+        if (ok + failed === n) { clearTimeout(timer); report(); return; }
+        next();
+    };
+    for (let i = 0; i < Math.min(window, n); i++) next();
+}
+
+// W5: launch a server and connect again and again until the first handshake is accepted.
+function startup(proto, url, server) {
+    const start = now();
+    const child = spawn(server[0], server.slice(1), { stdio: ['ignore', 'ignore', 'inherit'], detached: true });
+    const target = proto === 'socketio' ? url.replace(/\/?$/, '/socket.io/?EIO=4&transport=websocket') : url;
+    const attempt = () => {
+        const ws = new WebSocket(target);
+        ws.on('open', () => {
+            const ms = now() - start;
+            ws.terminate();
+            console.log(JSON.stringify({ ms }));
+            try { process.kill(-child.pid, 'SIGTERM'); } catch (e) { /* gone */ }
+            setTimeout(() => { try { process.kill(-child.pid, 'SIGKILL'); } catch (e) { /* gone */ } process.exit(0); }, 300);
+        });
+        ws.on('error', () => { if (now() - start > 20000) fail(new Error('no handshake in 20 s')); else setTimeout(attempt, 1); });
+    };
+    attempt();
+}
+
+function fail(e) {
+    console.log(JSON.stringify({ error: String(e && e.message || e) }));
+    process.exit(1);
+}
+
+const [mode, proto, url, ...rest] = process.argv.slice(2);
+switch (mode) {
+    case 'stream': stream(proto, url, rest[0]); break;
+    case 'latency': latency(proto, url, rest[0]); break;
+    case 'idle': idle(proto, url, rest[0], Number(rest[1])); break;
+    case 'startup': startup(proto, url, rest[0] === '--' ? rest.slice(1) : rest); break;
+    default: console.error('usage: client.js stream|latency|idle|startup PROTO URL …'); process.exit(2);
+}

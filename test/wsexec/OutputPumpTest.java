@@ -1,0 +1,127 @@
+package wsexec;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.InputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+import java.util.Map;
+import java.util.Random;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import wsexec.websocket.Message;
+import wsexec.websocket.Receiver;
+import wsexec.websocket.WebSocket;
+import wsexec.websocket.WebSocketLimits;
+
+/** The pipe-to-frames path: JSON escaping eight bytes at a time, growing buffers, UTF-8 carried across reads. */
+@Timeout(30)
+class OutputPumpTest {
+
+    private static boolean mustEscape(int b) {
+        return b < 0x20 || b == '"' || b == '\\';
+    }
+
+    @Test
+    void escapesMarksExactlyTheFirstByteThatNeedsAnEscapeAtEveryPosition() {
+        for (int b = 0; b < 256; b++) {
+            for (int position = 0; position < 8; position++) {
+                long word = 0x6161_6161_6161_6161L; // "aaaaaaaa"
+                word = (word & ~(0xFFL << (8 * position))) | ((long) b << (8 * position));
+                long marks = OutputPump.escapes(word);
+                assertEquals(mustEscape(b), marks != 0, "byte 0x" + Integer.toHexString(b) + " at " + position);
+                if (marks != 0) {
+                    assertEquals(position, Long.numberOfTrailingZeros(marks) >>> 3);
+                }
+            }
+        }
+    }
+
+    @Test
+    void escapesFindsTheLowestOfSeveralAndNoneInHighBytes() {
+        Random random = new Random(42);
+        for (int n = 0; n < 200_000; n++) {
+            long word = random.nextLong();
+            int first = -1;
+            for (int i = 0; i < 8; i++) {
+                if (mustEscape((int) (word >>> (8 * i)) & 0xFF)) {
+                    first = i;
+                    break;
+                }
+            }
+            long marks = OutputPump.escapes(word);
+            assertEquals(first, marks == 0 ? -1 : Long.numberOfTrailingZeros(marks) >>> 3, Long.toHexString(word));
+        }
+    }
+
+    @Test
+    void everyByteArrivesWhateverTheReadSizesAndContent() throws Exception {
+        Random random = new Random(7);
+        ByteArrayOutputStream expected = new ByteArrayOutputStream();
+        String[] pieces = {"plain text ", "\"quoted\" ", "back\\slash ", "tab\t", "cr\r\n", "\u0001\u001f", "é", "€", "😀",
+                "line of base64 AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n"};
+        while (expected.size() < 600_000) {
+            if (random.nextInt(5000) == 0) {
+                expected.write(0xFF); // not UTF-8: that read goes as base64
+            }
+            expected.writeBytes(pieces[random.nextInt(pieces.length)].getBytes(StandardCharsets.UTF_8));
+        }
+        byte[] output = expected.toByteArray();
+        // Reads of any size, from one byte to more than a pipe holds, split characters anywhere.
+        InputStream pipe = new ByteArrayInputStream(output) {
+            @Override
+            public synchronized int read(byte[] b, int off, int len) {
+                return super.read(b, off, Math.min(len, 1 + random.nextInt(random.nextBoolean() ? 16 : 100_000)));
+            }
+        };
+        assertArrayEquals(output, pumpAndDecode(pipe));
+    }
+
+    /** Runs a pump into a real socket and decodes what the client receives back into bytes. */
+    private static byte[] pumpAndDecode(InputStream pipe) throws Exception {
+        try (ServerSocket listener = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+             Socket client = new Socket(InetAddress.getLoopbackAddress(), listener.getLocalPort());
+             Socket server = listener.accept()) {
+            WebSocket webSocket = new WebSocket(server, server.getInputStream(), WebSocketLimits.DEFAULTS, null);
+            Thread pump = Thread.ofPlatform().start(() -> {
+                assertTrue(new OutputPump(pipe, webSocket, "7", "stdout").run());
+                webSocket.abort();
+            });
+            ByteArrayOutputStream received = new ByteArrayOutputStream();
+            Receiver receiver = new Receiver(false, WebSocketLimits.DEFAULTS);
+            ByteBuffer buffer = ByteBuffer.allocate(1 << 16).flip();
+            InputStream in = client.getInputStream();
+            while (true) {
+                Message message = receiver.receive(buffer);
+                if (message instanceof Message.Text text) {
+                    @SuppressWarnings("unchecked")
+                    Map<String, Object> event = (Map<String, Object>) Json.parse(text.text());
+                    assertEquals("output", event.get("type"));
+                    assertEquals("7", event.get("id"));
+                    Object data = event.get("data");
+                    received.writeBytes(data != null ? ((String) data).getBytes(StandardCharsets.UTF_8)
+                            : Base64.getDecoder().decode((String) event.get("base64")));
+                    continue;
+                }
+                buffer.compact();
+                int n = in.read(buffer.array(), buffer.position(), buffer.remaining());
+                if (n < 0) {
+                    break;
+                }
+                buffer.position(buffer.position() + n).flip();
+            }
+            pump.join();
+            return received.toByteArray();
+        }
+    }
+}
