@@ -367,6 +367,11 @@ final class Client implements WebSocket.Listener {
                 finishAndClose(code instanceof Long c ? c.intValue() : FAILED);
             }
             case "error" -> {
+                // Our stdin (or a Ctrl-C) can race with the job's end: the server has finished the
+                // job and says it knows no such job, while its exit event is on the way. Not fatal.
+                if ("unknown_job".equals(event.get("code"))) {
+                    return;
+                }
                 if (event.get("id") == null || JOB_ID.equals(event.get("id"))) {
                     err.println("wsexec: " + event.get("message"));
                     finishAndClose("not_found".equals(event.get("code")) ? NOT_FOUND : FAILED);
