@@ -293,7 +293,7 @@ final class Server implements AutoCloseable {
     }
 
     /** Answers a plain HTTP request: the operations endpoints here, the rest by the endpoint. */
-    private byte[] http(HttpRequest request, Peer peer) {
+    byte[] http(HttpRequest request, Peer peer) {
         String path = request.path();
         if (!path.equals("/healthz") && !path.equals("/metrics")) {
             return endpoint.http(request, peer);
