@@ -3,6 +3,7 @@ package wsexec;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
@@ -69,6 +70,32 @@ class ObservabilityTest {
     static long sample(String metrics, String name) {
         Matcher m = Pattern.compile("(?m)^" + Pattern.quote(name) + " (\\d+)$").matcher(metrics);
         return m.find() ? Long.parseLong(m.group(1)) : 0;
+    }
+
+    /**
+     * Runs a command over a raw connection and returns its exit code; closes with 1000 after the
+     * exit event. (Not the `run` client: its end of input may reach the server as the job ends,
+     * and these tests are about counting, not that race.)
+     */
+    static long exec(int port, String token, String command) throws IOException {
+        try (RawClient client = RawClient.open(port, "/?token=" + token)) {
+            client.sendText(Json.object().field("type", "exec").field("id", "j").field("command", command).toString());
+            while (true) {
+                RawClient.Frame frame = client.readFrame();
+                assertNotNull(frame, "the connection ended before the exit event");
+                Map<?, ?> event;
+                try {
+                    event = (Map<?, ?>) Json.parse(frame.text());
+                } catch (Json.ParseException e) {
+                    throw new AssertionError(frame.text(), e);
+                }
+                if ("exit".equals(event.get("type"))) {
+                    client.sendClose(1000, "");
+                    assertEquals(1000, client.readUntilClose().closeCode());
+                    return (Long) event.get("code");
+                }
+            }
+        }
     }
 
     static String metrics() throws IOException {
@@ -144,10 +171,8 @@ class ObservabilityTest {
     @Test
     void metricsMoveWhenAJobRuns() throws IOException {
         String before = metrics();
-        Clients.Result ok = Clients.run(server.url() + "?token=" + TOKEN, "echo hello");
-        assertEquals(0, ok.status());
-        Clients.Result failed = Clients.run(server.url() + "?token=" + TOKEN, "exit 3");
-        assertEquals(3, failed.status());
+        assertEquals(0, exec(server.port(), TOKEN, "echo hello"));
+        assertEquals(3, exec(server.port(), TOKEN, "exit 3"));
         String after = metrics();
         assertEquals(sample(before, "wsexec_jobs_total{exit=\"ok\"}") + 1, sample(after, "wsexec_jobs_total{exit=\"ok\"}"));
         assertEquals(sample(before, "wsexec_jobs_total{exit=\"error\"}") + 1, sample(after, "wsexec_jobs_total{exit=\"error\"}"));
@@ -333,6 +358,26 @@ class ObservabilityTest {
         assertFalse(text.contains(secret), text);
         // Request head, then 101, then the frames: in that order.
         assertTrue(text.indexOf("HTTP request head") < text.indexOf("101 Switching") && text.indexOf("101 Switching") < text.indexOf("key=37fa213d"), text);
+    }
+
+    // ---- flags
+
+    @Test
+    void theFlagsAreParsedForServeAndEcho() throws CommandLine.UsageException {
+        CommandLine.Serve plain = (CommandLine.Serve) CommandLine.parse(new String[] {"serve"});
+        assertEquals(Server.Observability.DEFAULTS, plain.observability());
+        assertEquals(Log.Format.TEXT, plain.logFormat());
+        CommandLine.Serve all = (CommandLine.Serve) CommandLine.parse(new String[] {"serve", "--trace", "--metrics-public", "--log-format=json"});
+        assertEquals(new Server.Observability(true, true), all.observability());
+        assertEquals(Log.Format.JSON, all.logFormat());
+        CommandLine.Echo echo = (CommandLine.Echo) CommandLine.parse(new String[] {"echo", "--trace", "--log-format", "json"});
+        assertEquals(new Server.Observability(true, false), echo.observability());
+        assertEquals(Log.Format.JSON, echo.logFormat());
+        CommandLine.UsageException e = org.junit.jupiter.api.Assertions.assertThrows(CommandLine.UsageException.class,
+                () -> CommandLine.parse(new String[] {"serve", "--log-format", "xml"}));
+        assertEquals("--log-format must be text or json, got 'xml'", e.getMessage());
+        org.junit.jupiter.api.Assertions.assertThrows(CommandLine.UsageException.class,
+                () -> CommandLine.parse(new String[] {"serve", "--trace=yes"}));
     }
 
     // ---- logs
