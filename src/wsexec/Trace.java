@@ -26,7 +26,7 @@ import wsexec.websocket.Opcode;
  */
 final class Trace implements FrameObserver {
     /** Payload bytes shown of each frame. */
-    static final int PREVIEW_BYTES = 48;
+    static final int PREVIEW_BYTES = 64;
 
     private static final Pattern TOKEN_PARAMETER = Pattern.compile("([?&]token=)[^&\\s#]*");
     private static final HexFormat HEX = HexFormat.of();

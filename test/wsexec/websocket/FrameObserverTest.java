@@ -55,7 +55,7 @@ class FrameObserverTest {
     @Test
     void theMaskedHelloOfTheRfcIsReportedWithItsKeyAndUnmaskedPreviewAtEverySplit() throws ProtocolException {
         for (int step = 1; step <= MASKED_HELLO.length; step++) {
-            Recorder recorder = new Recorder(48);
+            Recorder recorder = new Recorder(64);
             feed(new Receiver(true, ReceiverTest.LIMITS, recorder), MASKED_HELLO, step);
             assertEquals(1, recorder.seen.size(), "step " + step);
             Seen seen = recorder.seen.get(0);
@@ -96,7 +96,7 @@ class FrameObserverTest {
     void aFrameThatBreaksARuleIsReportedBeforeTheFailure() {
         // A text frame announcing 5 bytes whose first byte is not UTF-8: 1007 at that byte.
         byte[] wire = FrameEncoder.maskedFrame(true, Opcode.TEXT, new byte[] {(byte) 0xff, 'a', 'b', 'c', 'd'}, 0x01020304);
-        Recorder recorder = new Recorder(48);
+        Recorder recorder = new Recorder(64);
         Receiver receiver = new Receiver(true, ReceiverTest.LIMITS, recorder);
         ProtocolException e = assertThrows(ProtocolException.class, () -> feed(receiver, Arrays.copyOf(wire, 7), 7));
         assertEquals(CloseCode.INVALID_FRAME_PAYLOAD_DATA, e.closeCode());
