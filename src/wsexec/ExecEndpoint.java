@@ -41,6 +41,7 @@ final class ExecEndpoint implements Server.Endpoint {
     private final Config config;
     private final AtomicInteger runningJobs = new AtomicInteger();
     private final Set<Session> sessions = ConcurrentHashMap.newKeySet();
+    private volatile Metrics metrics = new Metrics();
 
     ExecEndpoint(Config config) {
         this.config = config;
@@ -48,6 +49,22 @@ final class ExecEndpoint implements Server.Endpoint {
 
     Config config() {
         return config;
+    }
+
+    @Override
+    public void attach(Metrics serverMetrics) {
+        this.metrics = serverMetrics;
+    }
+
+    /** Where jobs are counted: the server's counters once attached. */
+    Metrics metrics() {
+        return metrics;
+    }
+
+    /** The browser console at {@code /}; 404 for other paths. */
+    @Override
+    public byte[] http(HttpRequest request, Server.Peer peer) {
+        return Console.answer(request);
     }
 
     int runningJobs() {

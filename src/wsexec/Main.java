@@ -52,21 +52,27 @@ public final class Main {
                 out.println("wsexec " + VERSION);
                 yield 0;
             }
-            case CommandLine.Serve serve -> serve(serve.server(),
-                    serve.program() == null ? new ExecEndpoint(serve.exec()) : new ProgramEndpoint(serve.program()),
-                    serve.program() == null ? "serving" : "serving " + String.join(" ", serve.server().access().program()),
-                    serve.shutdownGrace(), out, err);
-            case CommandLine.Echo echo -> serve(echo.server(), new EchoEndpoint(), "echoing", java.time.Duration.ZERO, out, err);
+            case CommandLine.Serve serve -> {
+                Log.format(serve.logFormat());
+                yield serve(serve.server(), serve.observability(),
+                        serve.program() == null ? new ExecEndpoint(serve.exec()) : new ProgramEndpoint(serve.program()),
+                        serve.program() == null ? "serving" : "serving " + String.join(" ", serve.server().access().program()),
+                        serve.shutdownGrace(), out, err);
+            }
+            case CommandLine.Echo echo -> {
+                Log.format(echo.logFormat());
+                yield serve(echo.server(), echo.observability(), new EchoEndpoint(), "echoing", java.time.Duration.ZERO, out, err);
+            }
             case CommandLine.Run run -> new Client(run, in, out, err).run(ownProcess);
         };
     }
 
     /** Starts a server, prints its URL, and serves until the process is told to stop (SIGTERM, SIGINT). */
-    private static int serve(Server.Config config, Server.Endpoint endpoint, String verb, java.time.Duration grace,
-                             PrintStream out, PrintStream err) {
+    private static int serve(Server.Config config, Server.Observability observability, Server.Endpoint endpoint, String verb,
+                             java.time.Duration grace, PrintStream out, PrintStream err) {
         Server server;
         try {
-            server = new Server(config, endpoint);
+            server = new Server(config, endpoint, observability);
         } catch (BindException e) {
             err.println("wsexec: cannot listen on " + config.bind().getHostAddress() + ":" + config.port() + ": " + e.getMessage());
             return 1;
@@ -102,6 +108,11 @@ public final class Main {
         }
         String query = token == null ? "" : "?token=" + AccessToken.urlEncoded(token);
         out.println("wsexec " + VERSION + " " + verb + " on " + (server.tls() ? "wss://" : "ws://") + host + ":" + server.port() + "/" + query);
+        if (endpoint instanceof ExecEndpoint) {
+            // The console is served at / of the same port; the page reads the token from its own URL.
+            out.println("open " + (server.tls() ? "https://" : "http://") + host + ":" + server.port() + "/" + query
+                    + " in a browser for the console");
+        }
         out.flush();
         if (writtenTokenFile != null) {
             Log.info("token written to " + writtenTokenFile + " (removed when the server stops)");

@@ -58,9 +58,15 @@ final class ProgramEndpoint implements Server.Endpoint {
 
     private final Config config;
     private final Set<Process> running = ConcurrentHashMap.newKeySet();
+    private volatile Metrics metrics = new Metrics();
 
     ProgramEndpoint(Config config) {
         this.config = config;
+    }
+
+    @Override
+    public void attach(Metrics serverMetrics) {
+        this.metrics = serverMetrics;
     }
 
     @Override
@@ -75,7 +81,10 @@ final class ProgramEndpoint implements Server.Endpoint {
             return;
         }
         running.add(process);
-        Log.info("program started (pid " + process.pid() + ") for " + peer);
+        long startNanos = System.nanoTime();
+        metrics.jobStarted();
+        Log.event("program.started", "program started (pid " + process.pid() + ") for " + peer,
+                "peer", peer.toString(), "pid", process.pid());
         BlockingQueue<byte[]> stdin = new ArrayBlockingQueue<>(16);
         Thread.ofPlatform().name("program-" + process.pid() + "-stdin").daemon(true).start(() -> writeStdin(process, stdin));
         Thread stderr = Thread.ofPlatform().name("program-" + process.pid() + "-stderr").daemon(true)
@@ -85,7 +94,10 @@ final class ProgramEndpoint implements Server.Endpoint {
             try {
                 stderr.join();
                 int code = process.waitFor();
-                Log.info("program (pid " + process.pid() + ") exited with " + code);
+                long ms = (System.nanoTime() - startNanos) / 1_000_000;
+                metrics.jobExited(code);
+                Log.event("program.exited", "program (pid " + process.pid() + ") exited with " + code + " after " + ms + " ms",
+                        "peer", peer.toString(), "pid", process.pid(), "code", code, "durationMs", ms);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
@@ -146,7 +158,8 @@ final class ProgramEndpoint implements Server.Endpoint {
         if (config.passStderr()) {
             webSocket.sendText(Json.object().field("type", "stderr").field("data", line).toString());
         } else {
-            Log.info("program (pid " + process.pid() + ") stderr: " + line);
+            // Logged by design (the operator's view of the program); marked so it is never taken for the server's own words.
+            Log.event("program.stderr", "program (pid " + process.pid() + ") stderr: " + line, "pid", process.pid(), "line", line);
         }
     }
 

@@ -9,11 +9,13 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import javax.net.ssl.SSLContext;
@@ -51,6 +53,21 @@ final class Server implements AutoCloseable {
         /** The server is stopping: end every session within the grace. */
         default void shutdown(Duration grace) {
         }
+
+        /** The server's counters, for the endpoint to count its jobs in; called once, before the first connection. */
+        default void attach(Metrics metrics) {
+        }
+    }
+
+    /**
+     * What the server shows of itself.
+     *
+     * @param trace         print every frame and handshake head ({@code --trace})
+     * @param metricsPublic serve {@code /healthz} and {@code /metrics} to any client without the token
+     *                      ({@code --metrics-public}); otherwise loopback clients, or the token
+     */
+    record Observability(boolean trace, boolean metricsPublic) {
+        static final Observability DEFAULTS = new Observability(false, false);
     }
 
     /** Where a connection comes from. */
@@ -113,11 +130,19 @@ final class Server implements AutoCloseable {
     private final AtomicInteger connections = new AtomicInteger();
     private final Map<InetAddress, Integer> perAddress = new ConcurrentHashMap<>();
     private final Thread acceptor;
+    private final Observability observability;
+    private final Metrics metrics = new Metrics();
     private volatile boolean stopping;
 
     Server(Config config, Endpoint endpoint) throws IOException {
+        this(config, endpoint, Observability.DEFAULTS);
+    }
+
+    Server(Config config, Endpoint endpoint, Observability observability) throws IOException {
         this.config = config;
         this.endpoint = endpoint;
+        this.observability = observability;
+        endpoint.attach(metrics);
         if (config.tls() != null) {
             SSLServerSocket tlsSocket = (SSLServerSocket) config.tls().getServerSocketFactory().createServerSocket();
             tlsSocket.setSSLParameters(Tls.parameters(config.tls()));
@@ -149,6 +174,11 @@ final class Server implements AutoCloseable {
         return connections.get();
     }
 
+    /** The counters behind {@code /metrics} and {@code /healthz}. */
+    Metrics metrics() {
+        return metrics;
+    }
+
     private void acceptLoop() {
         while (!stopping) {
             Socket socket;
@@ -171,7 +201,11 @@ final class Server implements AutoCloseable {
         int fromPeer = perAddress.merge(peer.address(), 1, Integer::sum);
         // The request head must be complete within the handshake timeout; a slow or silent
         // client is cut off by closing its socket, which ends the blocked read.
-        ScheduledFuture<?> deadline = Timers.after(config.handshakeTimeout().toMillis(), () -> closeQuietly(socket));
+        AtomicBoolean timedOut = new AtomicBoolean();
+        ScheduledFuture<?> deadline = Timers.after(config.handshakeTimeout().toMillis(), () -> {
+            timedOut.set(true);
+            closeQuietly(socket);
+        });
         try {
             socket.setTcpNoDelay(true);
             // Small: the head is read through it byte by byte, and it stays with the connection
@@ -192,11 +226,16 @@ final class Server implements AutoCloseable {
             AccessPolicy.Admission admission;
             try {
                 byte[] head = Handshake.readHead(in, config.maxHeadBytes());
+                if (observability.trace()) {
+                    Trace.head(peer, false, new String(head, StandardCharsets.ISO_8859_1));
+                }
                 request = HttpRequest.parse(head, head.length);
                 if (!Handshake.isUpgradeRequest(request)) {
                     config.access().checkHost(request);
                     deadline.cancel(false);
-                    out.write(endpoint.http(request, peer));
+                    byte[] response = http(request, peer);
+                    traceResponse(peer, response);
+                    out.write(response);
                     socket.shutdownOutput();
                     return;
                 }
@@ -206,12 +245,19 @@ final class Server implements AutoCloseable {
                 if (!deadline.cancel(false)) {
                     return; // the deadline closed the socket first
                 }
-                out.write(Handshake.switchingProtocols(accept));
+                byte[] switching = Handshake.switchingProtocols(accept);
+                traceResponse(peer, switching);
+                out.write(switching);
             } catch (HandshakeException e) {
                 refuse(socket, e, peer);
                 return;
             }
-            WebSocket webSocket = new WebSocket(socket, in, config.limits(), null);
+            WebSocket webSocket = new WebSocket(socket, in, config.limits(), new Trace(metrics, peer, observability.trace()));
+            long openedNanos = System.nanoTime();
+            metrics.connectionsOpen.incrementAndGet();
+            metrics.connectionsTotal.increment();
+            Log.event("connection.opened", "connection " + peer + " " + request.path() + " opened",
+                    "peer", peer.toString(), "path", request.path());
             open.add(webSocket);
             Thread keepAlive = config.pingInterval().isZero() ? null : KeepAlive.start(webSocket, config.pingInterval(), peer);
             try {
@@ -225,11 +271,17 @@ final class Server implements AutoCloseable {
                 if (keepAlive != null) {
                     keepAlive.interrupt();
                 }
+                closed(webSocket, peer, request.path(), openedNanos);
             }
         } catch (EOFException e) {
             // the client went away before finishing its request
+            if (timedOut.get()) {
+                timedOut(peer);
+            }
         } catch (IOException e) {
-            if (!socket.isClosed()) {
+            if (timedOut.get()) {
+                timedOut(peer);
+            } else if (!socket.isClosed()) {
                 Log.info("connection " + peer + " ended: " + e.getMessage());
             }
         } catch (RuntimeException e) {
@@ -242,9 +294,72 @@ final class Server implements AutoCloseable {
         }
     }
 
-    private static void refuse(Socket socket, HandshakeException e, Peer peer) throws IOException {
-        Log.info("refused " + peer + ": " + e.status() + " " + e.getMessage());
-        socket.getOutputStream().write(Handshake.errorResponse(e));
+    /** Answers a plain HTTP request: the operations endpoints here, the rest by the endpoint. */
+    byte[] http(HttpRequest request, Peer peer) {
+        String path = request.path();
+        if (!path.equals("/healthz") && !path.equals("/metrics")) {
+            return endpoint.http(request, peer);
+        }
+        if (!request.method().equals("GET")) {
+            return Handshake.response(405, "text/plain; charset=utf-8", "only GET\n".getBytes(StandardCharsets.UTF_8),
+                    Map.of("Allow", "GET"));
+        }
+        if (!config.access().mayObserve(request, peer, observability.metricsPublic())) {
+            // The same answer as a WebSocket without the token: the token opens it from anywhere.
+            return Handshake.response(401, "text/plain; charset=utf-8",
+                    (path + " is for loopback clients, or give the token (Authorization: Bearer TOKEN or ?token=TOKEN)\n")
+                            .getBytes(StandardCharsets.UTF_8), Map.of("WWW-Authenticate", "Bearer", "Cache-Control", "no-store"));
+        }
+        if (path.equals("/healthz")) {
+            return Handshake.response(200, "application/json", metrics.health().getBytes(StandardCharsets.UTF_8),
+                    Map.of("Cache-Control", "no-store"));
+        }
+        return Handshake.response(200, "text/plain; version=0.0.4; charset=utf-8", metrics.prometheus().getBytes(StandardCharsets.UTF_8),
+                Map.of("Cache-Control", "no-store"));
+    }
+
+    private void traceResponse(Peer peer, byte[] response) {
+        if (observability.trace()) {
+            String text = new String(response, StandardCharsets.ISO_8859_1);
+            int end = text.indexOf("\r\n\r\n");
+            Trace.head(peer, true, end < 0 ? text : text.substring(0, end));
+        }
+    }
+
+    /** The end of a WebSocket connection: close codes counted and logged. */
+    private void closed(WebSocket webSocket, Peer peer, String path, long openedNanos) {
+        metrics.connectionsOpen.decrementAndGet();
+        int received = webSocket.closeCodeReceived();
+        int sent = webSocket.closeCodeSent();
+        if (received != CloseCode.ABNORMAL_CLOSURE) { // 1006: no Close frame came
+            metrics.closeCodesReceived.increment(Integer.toString(received));
+        }
+        if (sent > 0) {
+            metrics.closeCodesSent.increment(Integer.toString(sent));
+        }
+        long ms = (System.nanoTime() - openedNanos) / 1_000_000;
+        // "PEER PATH closed: received R, sent S": make interop reads this line for the server's side of a clean close.
+        Log.event("connection.closed", "connection " + peer + " " + path + " closed: received " + received + ", sent "
+                        + (sent > 0 ? Integer.toString(sent) : "none") + " (after " + ms + " ms)",
+                "peer", peer.toString(), "path", path, "codeReceived", received, "codeSent", sent, "durationMs", ms);
+    }
+
+    private void timedOut(Peer peer) {
+        metrics.connectionsRejected.increment("handshake_timeout");
+        Log.event("connection.refused", "refused " + peer + ": no complete request head within "
+                        + config.handshakeTimeout().toMillis() + " ms",
+                "peer", peer.toString(), "reason", "handshake_timeout");
+    }
+
+    private void refuse(Socket socket, HandshakeException e, Peer peer) throws IOException {
+        String reason = Metrics.rejectionReason(e.status());
+        metrics.connectionsRejected.increment(reason);
+        metrics.handshakeFailures.increment(Integer.toString(e.status()));
+        Log.event("connection.refused", "refused " + peer + ": " + e.status() + " " + e.getMessage(),
+                "peer", peer.toString(), "status", e.status(), "reason", reason);
+        byte[] response = Handshake.errorResponse(e);
+        traceResponse(peer, response);
+        socket.getOutputStream().write(response);
         socket.shutdownOutput();
         // Let the client read the answer before the socket closes: drain briefly.
         socket.setSoTimeout(1000);

@@ -50,7 +50,6 @@ final class Session {
     }
 
     void run() throws IOException {
-        Log.info("connection " + peer + " opened");
         Thread idleWatch = config().idleTimeout().isZero() ? null
                 : Thread.ofVirtual().name("wsexec-idle-" + peer.port()).start(this::closeWhenIdle);
         try {
@@ -69,7 +68,6 @@ final class Session {
                 idleWatch.interrupt();
             }
             terminateAll();
-            Log.info("connection " + peer + " closed (code " + webSocket.closeCodeReceived() + ")");
         }
     }
 
@@ -271,7 +269,7 @@ final class Session {
             // The command policy first: a forbidden command takes no job slot and learns nothing about the programs here.
             builder = admission.job(line, pty, config().lineBuffered());
         } catch (AccessPolicy.Forbidden e) {
-            Log.info("job " + id + " forbidden for " + peer);
+            Log.event("job.forbidden", "job " + id + " forbidden for " + peer, "peer", peer.toString(), "id", id);
             error(id, "forbidden", e.getMessage());
             return;
         }
@@ -308,7 +306,9 @@ final class Session {
         }
         Job job = new Job(this, id, process, pty && ProcessGroups.SCRIPT != null);
         jobs.put(id, job);
-        Log.info("job " + id + " started (pid " + process.pid() + ") for " + peer);
+        endpoint.metrics().jobStarted();
+        Log.event("job.started", "job " + id + " started (pid " + process.pid() + ") for " + peer,
+                "peer", peer.toString(), "id", id, "pid", process.pid());
         send(Json.object().field("type", "started").field("id", id).field("pid", process.pid()).toString());
         job.start(timeoutMs);
     }
@@ -318,7 +318,9 @@ final class Session {
         jobs.remove(job.id, job);
         lastActivityNanos = System.nanoTime();
         endpoint.releaseJob();
-        Log.info("job " + job.id + " exited with " + code + " after " + durationMs + " ms");
+        endpoint.metrics().jobExited(code);
+        Log.event("job.exited", "job " + job.id + " exited with " + code + " after " + durationMs + " ms",
+                "peer", peer.toString(), "id", job.id, "code", code, "durationMs", durationMs);
         send(exitEvent);
     }
 

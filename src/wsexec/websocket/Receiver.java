@@ -32,9 +32,27 @@ public final class Receiver {
     private final byte[] control = new byte[FrameHeader.MAX_CONTROL_PAYLOAD];
     private int controlLength;
 
+    private static final byte[] NO_BYTES = new byte[0];
+
+    /** Told about each incoming frame, or null. */
+    private final FrameObserver observer;
+    /** The first payload bytes of the frame being observed; null when the observer wants none. */
+    private final byte[] preview;
+    /** The header of a frame reported once its preview is complete, or null. */
+    private FrameHeader observing;
+    private int previewLength;
+
     public Receiver(boolean expectMasked, WebSocketLimits limits) {
+        this(expectMasked, limits, null);
+    }
+
+    /** @param observer told about every frame as it arrives (see {@link FrameObserver#previewLimit}); may be null */
+    public Receiver(boolean expectMasked, WebSocketLimits limits, FrameObserver observer) {
         this.decoder = new FrameDecoder(expectMasked);
         this.limits = limits;
+        this.observer = observer;
+        int previewLimit = observer == null ? 0 : Math.max(0, observer.previewLimit());
+        this.preview = previewLimit == 0 ? null : new byte[previewLimit];
     }
 
     /**
@@ -42,16 +60,56 @@ public final class Receiver {
      * returns {@code null} once {@code in} is used up without completing one.
      */
     public Message receive(ByteBuffer in) throws ProtocolException {
-        while (true) {
-            Object part = decoder.next(in);
-            if (part == null) {
-                return null;
+        try {
+            while (true) {
+                Object part = decoder.next(in);
+                if (part == null) {
+                    return null;
+                }
+                if (observer != null) {
+                    observe(part);
+                }
+                Message done = part instanceof FrameHeader header ? onHeader(header) : onPayload((FrameDecoder.Payload) part);
+                if (done != null) {
+                    return done;
+                }
             }
-            Message done = part instanceof FrameHeader header ? onHeader(header) : onPayload((FrameDecoder.Payload) part);
-            if (done != null) {
-                return done;
+        } catch (ProtocolException e) {
+            // The frame that broke a rule is reported with what arrived of it, before the failure.
+            if (observing != null) {
+                report();
             }
+            throw e;
         }
+    }
+
+    /** Reports a header at once, or after its first payload bytes when the observer wants a preview. */
+    private void observe(Object part) {
+        if (part instanceof FrameHeader header) {
+            observing = header;
+            previewLength = 0;
+            if (preview == null || header.payloadLength() == 0) {
+                report();
+            }
+            return;
+        }
+        if (observing == null) {
+            return; // the header was reported already; this is the rest of its payload
+        }
+        FrameDecoder.Payload payload = (FrameDecoder.Payload) part;
+        int wanted = (int) Math.min(preview.length, observing.payloadLength());
+        int n = Math.min(wanted - previewLength, payload.length());
+        System.arraycopy(payload.array(), payload.offset(), preview, previewLength, n);
+        previewLength += n;
+        if (previewLength == wanted || payload.endOfFrame()) {
+            report();
+        }
+    }
+
+    private void report() {
+        FrameHeader header = observing;
+        observing = null;
+        observer.frame(false, header, preview == null ? NO_BYTES : preview, 0, previewLength);
     }
 
     /** Whether a data message has begun and not yet ended. */

@@ -59,14 +59,10 @@ public final class WebSocket implements AutoCloseable {
     private volatile int closeCodeSent = -1;
     private volatile long lastReceivedNanos = System.nanoTime();
 
-    /** Sees every frame in both directions, for tracing. */
-    public interface FrameObserver {
-        void frame(boolean outgoing, FrameHeader header, byte[] payload, int offset, int length);
-    }
-
     /**
      * @param in a stream of the socket's input; may be buffered, and may hold bytes
      *           that arrived right after the handshake
+     * @param observer told about every frame in both directions (counting, tracing); may be null
      */
     public WebSocket(Socket socket, InputStream in, WebSocketLimits limits, FrameObserver observer) throws IOException {
         this.socket = socket;
@@ -74,7 +70,7 @@ public final class WebSocket implements AutoCloseable {
         this.out = socket.getOutputStream();
         this.limits = limits;
         this.observer = observer;
-        this.receiver = new Receiver(true, limits);
+        this.receiver = new Receiver(true, limits, observer);
     }
 
     public State state() {
