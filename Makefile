@@ -14,7 +14,7 @@ build:
 	./build.sh
 
 run: build
-	$(JAVA) -jar $(JAR) serve
+	build/wsexec serve
 
 demo: build
 	./scripts/demo.sh

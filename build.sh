@@ -91,3 +91,20 @@ train_cds() {
 if [ "${WSEXEC_NO_CDS:-}" != 1 ]; then
     train_cds
 fi
+
+# build/wsexec: a launcher that uses the JDK found above (the default `java` of a machine may be
+# older than 21) and the archive that fits the subcommand, when there is one.
+cat >build/wsexec <<LAUNCHER
+#!/bin/sh
+# Written by build.sh: runs build/wsexec.jar with the JDK it was built with.
+here=\$(dirname "\$0")
+archive=""
+case "\${1:-}" in
+    run) [ -s "\$here/wsexec-run.jsa" ] && archive="-XX:SharedArchiveFile=\$here/wsexec-run.jsa -Xshare:auto" ;;
+    serve|echo) [ -s "\$here/wsexec.jsa" ] && archive="-XX:SharedArchiveFile=\$here/wsexec.jsa -Xshare:auto" ;;
+esac
+# shellcheck disable=SC2086
+exec "$JDK/bin/java" \$archive -jar "\$here/wsexec.jar" "\$@"
+LAUNCHER
+chmod +x build/wsexec
+echo "wrote build/wsexec (launcher: build/wsexec serve | run -- COMMAND | echo)"
