@@ -103,19 +103,8 @@ final class Job {
         exit.field("durationMs", durationMs);
         session.jobFinished(this, exit.toString(), code, durationMs);
         closeStdin();
-        // The job is over: anything it left running in its group goes too. Looked for here, on
-        // the job's own thread (it is ending anyway), not on the shared timer thread.
-        if (ProcessGroups.enabled()) {
-            Set<Long> left = ProcessGroups.withMembers(allGroups());
-            if (!left.isEmpty() && ProcessGroups.signal(process, left, JobSignal.TERM)) {
-                Timers.after(session.config().killGrace().toMillis(), () -> {
-                    Set<Long> still = ProcessGroups.withMembers(left);
-                    if (!still.isEmpty()) {
-                        ProcessGroups.signal(process, still, JobSignal.KILL);
-                    }
-                });
-            }
-        }
+        // The job is over: anything it left running in its group goes too (looked for in batches).
+        LeftoverSweep.check(allGroups(), session.config().killGrace());
     }
 
     boolean isFinished() {

@@ -70,26 +70,7 @@ final class ProcessGroups {
      */
     static boolean signal(Process process, Collection<Long> groups, JobSignal signal) {
         if (enabled()) {
-            List<String> command = new ArrayList<>(List.of(KILL, "-s", signal.name(), "--"));
-            for (long group : groups) {
-                command.add("-" + group);
-            }
-            try {
-                Process kill = new ProcessBuilder(command)
-                        .redirectErrorStream(true)
-                        .redirectOutput(ProcessBuilder.Redirect.DISCARD)
-                        .start();
-                if (kill.waitFor(5, TimeUnit.SECONDS)) {
-                    // kill(1) exits 0 only if every group got it; one living group is enough here
-                    return kill.exitValue() == 0 || groups.size() > 1;
-                }
-                kill.destroyForcibly();
-            } catch (IOException e) {
-                Log.error("cannot run " + KILL + ": " + e.getMessage());
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-            return false;
+            return signalGroups(groups, signal);
         }
         // No groups: reach what we can see. TERM and KILL have JDK calls; other signals do not.
         List<ProcessHandle> targets = new ArrayList<>(process.descendants().toList());
@@ -101,6 +82,35 @@ final class ProcessGroups {
             }
         }
         return true;
+    }
+
+    /**
+     * Sends a signal to process groups with one {@code kill -s SIG -- -PGID...}; only where
+     * {@link #enabled()}. Blocks while {@code kill} runs: call it on a platform thread.
+     *
+     * @return whether any process received it
+     */
+    static boolean signalGroups(Collection<Long> groups, JobSignal signal) {
+        List<String> command = new ArrayList<>(List.of(KILL, "-s", signal.name(), "--"));
+        for (long group : groups) {
+            command.add("-" + group);
+        }
+        try {
+            Process kill = new ProcessBuilder(command)
+                    .redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                    .start();
+            if (kill.waitFor(5, TimeUnit.SECONDS)) {
+                // kill(1) exits 0 only if every group got it; one living group is enough here
+                return kill.exitValue() == 0 || groups.size() > 1;
+            }
+            kill.destroyForcibly();
+        } catch (IOException e) {
+            Log.error("cannot run " + KILL + ": " + e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return false;
     }
 
     /** The job's own group: the one its first process leads. */

@@ -294,8 +294,8 @@ final class Session {
             if (cwd != null) {
                 builder.directory(cwd);
             }
-            if (config().lineBuffered()) {
-                builder.environment().put("PYTHONUNBUFFERED", "1");
+            if (config().lineBuffered() && !pty) {
+                builder.environment().putAll(Commands.lineBufferedEnvironment(builder.environment().get("LD_PRELOAD")));
             }
             builder.environment().putAll(env);
             process = builder.start();
