@@ -200,6 +200,12 @@ final class CommandLine {
             return args.get(i++);
         }
 
+        /** For a flag without a value: checks that none was given ({@code --flag=x}) and says it is there. */
+        boolean present(String flag) throws UsageException {
+            noValue(flag);
+            return true;
+        }
+
         void noValue(String flag) throws UsageException {
             if (pendingValue != null) {
                 throw new UsageException(flag + " takes no value");
@@ -252,21 +258,12 @@ final class CommandLine {
                 case "--ping-interval" -> pingInterval = duration(flag, flags.value(flag));
                 case "--idle-timeout" -> idleTimeout = duration(flag, flags.value(flag));
                 case "--token-file" -> tokenFile = Path.of(flags.value(flag));
-                case "--no-auth" -> {
-                    flags.noValue(flag);
-                    noAuth = true;
-                }
+                case "--no-auth" -> noAuth = flags.present(flag);
                 case "--allow-origin" -> origins.add(origin(flags.value(flag)));
                 case "--hostname" -> hostnames.add(hostname(flags.value(flag)));
                 case "--allow" -> allow.add(regex(flags.value(flag)));
-                case "--program" -> {
-                    flags.noValue(flag);
-                    program = true;
-                }
-                case "--pass-stderr" -> {
-                    flags.noValue(flag);
-                    passStderr = true;
-                }
+                case "--program" -> program = flags.present(flag);
+                case "--pass-stderr" -> passStderr = flags.present(flag);
                 case "--pass-env" -> passEnv = List.of(flags.value(flag).split(",")).stream()
                         .map(String::strip).filter(n -> !n.isEmpty()).toList();
                 case "--tls-keystore" -> keystore = Path.of(flags.value(flag));
@@ -278,22 +275,10 @@ final class CommandLine {
                 case "--job-timeout" -> jobTimeout = duration(flag, flags.value(flag));
                 case "--kill-grace" -> killGrace = duration(flag, flags.value(flag));
                 case "--linger" -> linger = duration(flag, flags.value(flag));
-                case "--no-line-buffer" -> {
-                    flags.noValue(flag);
-                    lineBuffered = false;
-                }
-                case "--quiet" -> {
-                    flags.noValue(flag);
-                    Log.quiet(true);
-                }
-                case "--trace" -> {
-                    flags.noValue(flag);
-                    trace = true;
-                }
-                case "--metrics-public" -> {
-                    flags.noValue(flag);
-                    metricsPublic = true;
-                }
+                case "--no-line-buffer" -> lineBuffered = !flags.present(flag);
+                case "--quiet" -> Log.quiet(flags.present(flag));
+                case "--trace" -> trace = flags.present(flag);
+                case "--metrics-public" -> metricsPublic = flags.present(flag);
                 case "--log-format" -> logFormat = logFormat(flags.value(flag));
                 default -> throw new UsageException("unknown option '" + flag + "' for serve (try --help)");
             }
@@ -398,18 +383,9 @@ final class CommandLine {
                 case "--bind" -> bind = flags.value(flag);
                 case "--max-message" -> limits = limits.withMaxMessageSize(size(flag, flags.value(flag)));
                 case "--max-fragments" -> limits = limits.withMaxFragments(positive(flag, flags.value(flag)));
-                case "--quiet" -> {
-                    flags.noValue(flag);
-                    Log.quiet(true);
-                }
-                case "--trace" -> {
-                    flags.noValue(flag);
-                    trace = true;
-                }
-                case "--metrics-public" -> {
-                    flags.noValue(flag);
-                    metricsPublic = true;
-                }
+                case "--quiet" -> Log.quiet(flags.present(flag));
+                case "--trace" -> trace = flags.present(flag);
+                case "--metrics-public" -> metricsPublic = flags.present(flag);
                 case "--log-format" -> logFormat = logFormat(flags.value(flag));
                 default -> throw new UsageException("unknown option '" + flag + "' for echo (try --help)");
             }
@@ -438,14 +414,8 @@ final class CommandLine {
         for (String flag = flags.next(); flag != null; flag = flags.next()) {
             switch (flag) {
                 case "--url" -> url = wsUrl(flags.value(flag));
-                case "--json" -> {
-                    flags.noValue(flag);
-                    json = true;
-                }
-                case "--pty" -> {
-                    flags.noValue(flag);
-                    pty = true;
-                }
+                case "--json" -> json = flags.present(flag);
+                case "--pty" -> pty = flags.present(flag);
                 case "--cwd" -> cwd = flags.value(flag);
                 case "--env" -> {
                     String pair = flags.value(flag);
