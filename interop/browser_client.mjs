@@ -5,11 +5,8 @@
 // through the browser's own WebSocket API,
 // which has no way to send fragments or pings: those checks are covered by the other clients.
 // Prints one "PASS chromium ..." or "FAIL chromium ..." line per check; exits 1 if any failed.
-import { chromium } from 'playwright-core';
+import { launchChromium } from './chromium.mjs';
 import { createServer } from 'node:http';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 
 const [echoUrl, serveUrl] = process.argv.slice(2);
 let failures = 0;
@@ -27,16 +24,11 @@ const pageServer = createServer((req, res) => {
 await new Promise((resolve) => pageServer.listen(Number(process.env.PAGE_PORT || 0), '127.0.0.1', resolve));
 const pageUrl = `http://127.0.0.1:${pageServer.address().port}/`;
 
-const profile = mkdtempSync(join(tmpdir(), 'wsexec-interop-chromium-'));
+let browser;
 let context;
 try {
-    context = await chromium.launchPersistentContext(profile, {
-        executablePath: '/usr/bin/chromium',
-        headless: true,
-        timeout: 60000,
-        args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-            '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium('interop');
+    context = browser.context;
     const page = context.pages()[0] ?? await context.newPage();
     await page.goto(pageUrl);
     page.setDefaultTimeout(30000);
@@ -131,8 +123,7 @@ try {
 } catch (e) {
     check('browser run', false, e.message.split('\n')[0]);
 } finally {
-    if (context) await context.close().catch(() => {});
-    rmSync(profile, { recursive: true, force: true });
+    if (browser) await browser.close();
     pageServer.close();
 }
 process.exit(failures ? 1 : 0);

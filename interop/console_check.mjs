@@ -3,24 +3,15 @@
 // Loads the page wsexec serves at CONSOLE_URL (http://127.0.0.1:PORT/?token=…), types commands into it
 // as a user would, and prints ONE JSON object of what it observed on stdout. It judges nothing:
 // ConsoleBrowserTest asserts on the facts. Exits 1 (with the error on stderr) if it cannot get them.
-import { chromium } from 'playwright-core';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { launchChromium } from './chromium.mjs';
 
 const [consoleUrl, screenshot] = process.argv.slice(2);
-const profile = mkdtempSync(join(tmpdir(), 'wsexec-console-chromium-'));
 const facts = {};
+let browser;
 let context;
 try {
-    context = await chromium.launchPersistentContext(profile, {
-        executablePath: '/usr/bin/chromium',
-        headless: true,
-        timeout: 60000,
-        viewport: { width: 1280, height: 860 },
-        args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-            '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium('console', { viewport: { width: 1280, height: 860 } });
+    context = browser.context;
     const page = context.pages()[0] ?? await context.newPage();
     page.setDefaultTimeout(30000);
     const consoleErrors = [];
@@ -121,6 +112,5 @@ try {
     console.error(e.stack || String(e));
     process.exitCode = 1;
 } finally {
-    if (context) await context.close();
-    rmSync(profile, { recursive: true, force: true });
+    if (browser) await browser.close();
 }

@@ -101,14 +101,6 @@ final class ExecEndpoint implements Server.Endpoint {
             session.terminateAll();
         }
         // KILL goes out at the grace; a little more for the last exit events to be sent.
-        long deadline = System.nanoTime() + grace.plusMillis(300).toNanos();
-        while (runningJobs.get() > 0 && System.nanoTime() < deadline) {
-            try {
-                Thread.sleep(20);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
-            }
-        }
+        Timers.awaitUntil(grace.plusMillis(300), 20, () -> runningJobs.get() == 0);
     }
 }

@@ -143,15 +143,7 @@ final class ProgramEndpoint implements Server.Endpoint {
     @Override
     public void shutdown(Duration grace) {
         running.forEach(this::end);
-        long deadline = System.nanoTime() + grace.plusMillis(500).toNanos();
-        while (!running.isEmpty() && System.nanoTime() < deadline) {
-            try {
-                Thread.sleep(20);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
-            }
-        }
+        Timers.awaitUntil(grace.plusMillis(500), 20, running::isEmpty);
     }
 
     private void stderrLine(WebSocket webSocket, Process process, String line) throws IOException {

@@ -384,15 +384,7 @@ final class Server implements AutoCloseable {
             webSocket.close(CloseCode.GOING_AWAY, "server shutting down");
         }
         // Half a second for the closing handshakes, so that the whole stop stays within the grace plus a second.
-        long deadline = System.nanoTime() + Duration.ofMillis(500).toNanos();
-        while (!open.isEmpty() && System.nanoTime() < deadline) {
-            try {
-                Thread.sleep(10);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                break;
-            }
-        }
+        Timers.awaitUntil(Duration.ofMillis(500), 10, open::isEmpty);
         open.forEach(WebSocket::abort);
     }
 

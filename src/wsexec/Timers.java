@@ -1,9 +1,11 @@
 package wsexec;
 
+import java.time.Duration;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 
 /**
  * One platform thread for everything that happens later or must not run on a
@@ -27,6 +29,28 @@ final class Timers {
 
     static void now(Runnable task) {
         EXECUTOR.execute(guard(task));
+    }
+
+    /**
+     * Waits, checking every {@code stepMillis}, until {@code done} holds or {@code limit} has passed
+     * (used while stopping, to give jobs and closing handshakes their time and no more).
+     *
+     * @return whether {@code done} held in time
+     */
+    static boolean awaitUntil(Duration limit, long stepMillis, BooleanSupplier done) {
+        long deadline = System.nanoTime() + limit.toNanos();
+        while (!done.getAsBoolean()) {
+            if (System.nanoTime() >= deadline) {
+                return false;
+            }
+            try {
+                Thread.sleep(stepMillis);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
+        }
+        return true;
     }
 
     private static Runnable guard(Runnable task) {
