@@ -70,6 +70,7 @@ final class ProcessGroups {
      */
     static boolean signal(Process process, Collection<Long> groups, JobSignal signal) {
         if (enabled()) {
+            awaitGroupLeader(process);
             return signalGroups(groups, signal);
         }
         // No groups: reach what we can see. TERM and KILL have JDK calls; other signals do not.
@@ -131,6 +132,39 @@ final class ProcessGroups {
             }
         });
         return groups;
+    }
+
+    /**
+     * A job is reported started when {@code ProcessBuilder.start} returns, which can be before its
+     * first process has run {@code setsid()} (its group does not exist yet) or while it is still
+     * one of our wrappers: {@code env --default-signal} has not yet undone the signals a server
+     * started in the background ignores. A signal sent then (a client's INT right after
+     * {@code started}) would be lost. So wait, briefly, until the process leads its group and runs
+     * the job's own program, or is gone.
+     */
+    private static void awaitGroupLeader(Process process) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
+        while (process.isAlive() && !runsJob(process.pid()) && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(1);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+
+    /** Programs a job passes through before its own: the JDK's launcher helper and our wrappers. */
+    private static final Set<String> WRAPPERS = Set.of("jspawnhelper", "java", "setsid", "env", "stdbuf");
+
+    private static boolean runsJob(long pid) {
+        try {
+            String stat = Files.readString(PROC.resolve(Long.toString(pid)).resolve("stat"), StandardCharsets.ISO_8859_1);
+            String comm = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+            return Long.parseLong(statFields(stat)[2]) == pid && !WRAPPERS.contains(comm);
+        } catch (IOException | RuntimeException e) {
+            return true; // gone: nothing to wait for
+        }
     }
 
     /** The process group of a process, from /proc; -1 if it is gone. */

@@ -115,6 +115,14 @@ class ServerLifecycleTest {
                 assertEquals("started", client.nextOf("s").type());
                 client.send("{\"type\":\"signal\",\"id\":\"s\",\"signal\":\"INT\"}");
                 assertEquals(130, client.awaitExit("s").code());
+                // INT sent the moment "started" arrives: the job may still be setting itself up
+                // (before setsid, or inside env, while INT is still ignored). It must not be lost.
+                for (int i = 0; i < 40; i++) {
+                    client.exec("r" + i, "sleep 600");
+                    assertEquals("started", client.nextOf("r" + i).type());
+                    client.send("{\"type\":\"signal\",\"id\":\"r" + i + "\",\"signal\":\"INT\"}");
+                    assertEquals(130, client.awaitExit("r" + i).code(), "INT right after started, attempt " + i);
+                }
             }
         } finally {
             if (serverPid > 0) {
