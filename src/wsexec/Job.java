@@ -33,6 +33,7 @@ final class Job {
     private final AtomicBoolean finished = new AtomicBoolean();
     private final AtomicBoolean terminating = new AtomicBoolean();
     private volatile ScheduledFuture<?> timeout;
+    private volatile ScheduledFuture<?> linger;
     private volatile String endReason;
     private volatile BlockingQueue<byte[]> stdin; // created on first use, by the session's thread
     private final boolean pty;
@@ -70,11 +71,20 @@ final class Job {
             Timers.after(200, this::allGroups);
         }
         // If the process exits while descendants hold its pipes open, do not wait for them forever.
-        process.onExit().thenRun(() -> Timers.after(session.config().linger().toMillis(), () -> {
-            if (!finished.get()) {
-                ProcessGroups.signal(process, allGroups(), JobSignal.KILL);
+        process.onExit().thenRun(() -> {
+            if (finished.get()) {
+                return;
             }
-        }));
+            ScheduledFuture<?> kill = Timers.after(session.config().linger().toMillis(), () -> {
+                if (!finished.get()) {
+                    ProcessGroups.signal(process, allGroups(), JobSignal.KILL);
+                }
+            });
+            linger = kill;
+            if (finished.get()) {
+                kill.cancel(false); // finish() ran meanwhile and may have missed it
+            }
+        });
     }
 
     private void finish() {
@@ -86,9 +96,11 @@ final class Job {
             code = -1;
         }
         finished.set(true);
-        ScheduledFuture<?> t = timeout;
-        if (t != null) {
-            t.cancel(false);
+        // Cancelled timers leave the queue at once: none of them keeps this finished process alive.
+        for (ScheduledFuture<?> t : new ScheduledFuture<?>[] {timeout, linger}) {
+            if (t != null) {
+                t.cancel(false);
+            }
         }
         long durationMs = (System.nanoTime() - startNanos) / 1_000_000;
         Json.ObjectWriter exit = Json.object().field("type", "exit").field("id", id).field("code", code);

@@ -13,57 +13,60 @@ import wsexec.websocket.WebSocket;
  * — not even the Pong it owes (§5.5.3) — for two intervals: a client whose machine vanished
  * otherwise holds its jobs until TCP gives up, which can take a quarter of an hour.
  *
- * <p>One virtual thread per connection, asleep nearly always. A Ping goes out on a thread of its
- * own, so a send blocked behind a full socket never keeps the silence check from running; dropping
- * the peer closes the socket, which ends that send, the read loop, and (through the session) the jobs.
+ * <p>The watch is a {@link Timers#loop} step, not a thread: an idle connection costs one queued
+ * timer item. A Ping goes out on a short-lived virtual thread of its own, so a send blocked behind
+ * a full socket never holds up the timer thread or the silence check; dropping the peer closes the
+ * socket, which ends that send, the read loop, and (through the session) the jobs.
  */
 final class KeepAlive {
-    private KeepAlive() {
+    private static final byte[] PAYLOAD = "wsexec".getBytes(StandardCharsets.US_ASCII);
+
+    private final WebSocket webSocket;
+    private final long interval;
+    private final Server.Peer peer;
+    private final AtomicBoolean pinging = new AtomicBoolean();
+    private long nextPing;
+
+    private KeepAlive(WebSocket webSocket, long interval, Server.Peer peer) {
+        this.webSocket = webSocket;
+        this.interval = interval;
+        this.peer = peer;
+        this.nextPing = System.nanoTime() + interval;
     }
 
-    static Thread start(WebSocket webSocket, Duration interval, Server.Peer peer) {
-        return Thread.ofVirtual().name("wsexec-keepalive-" + peer.port()).start(() -> watch(webSocket, interval.toNanos(), peer));
+    /** Starts watching; cancel the returned loop when the connection ends. */
+    static Timers.Loop start(WebSocket webSocket, Duration interval, Server.Peer peer) {
+        KeepAlive watch = new KeepAlive(webSocket, interval.toNanos(), peer);
+        return Timers.loop(interval.toNanos(), watch::step);
     }
 
-    private static void watch(WebSocket webSocket, long interval, Server.Peer peer) {
-        AtomicBoolean pinging = new AtomicBoolean();
-        byte[] payload = "wsexec".getBytes(StandardCharsets.US_ASCII);
-        long nextPing = System.nanoTime() + interval;
-        try {
-            while (webSocket.state() == WebSocket.State.OPEN) {
-                long dropAt = webSocket.lastReceivedNanos() + 2 * interval;
-                long wake = Math.min(nextPing, dropAt);
-                long wait = wake - System.nanoTime();
-                if (wait > 0) {
-                    TimeUnit.NANOSECONDS.sleep(wait);
-                }
-                long now = System.nanoTime();
-                if (webSocket.state() != WebSocket.State.OPEN) {
-                    return;
-                }
-                if (now - webSocket.lastReceivedNanos() >= 2 * interval) {
-                    Log.info("connection " + peer + " dropped: no answer to pings for "
-                            + TimeUnit.NANOSECONDS.toMillis(2 * interval) + " ms");
-                    webSocket.abort();
-                    return;
-                }
-                if (now >= nextPing) {
-                    nextPing = now + interval;
-                    if (pinging.compareAndSet(false, true)) {
-                        Thread.ofVirtual().name("wsexec-ping-" + peer.port()).start(() -> {
-                            try {
-                                webSocket.ping(payload);
-                            } catch (IOException e) {
-                                // the connection is failing; the read loop sees it
-                            } finally {
-                                pinging.set(false);
-                            }
-                        });
-                    }
-                }
-            }
-        } catch (InterruptedException e) {
-            // the connection ended
+    /** One look at the connection, on the timer thread; returns the nanoseconds until the next. */
+    private long step() {
+        if (webSocket.state() != WebSocket.State.OPEN) {
+            return -1;
         }
+        long now = System.nanoTime();
+        if (now - webSocket.lastReceivedNanos() >= 2 * interval) {
+            Log.info("connection " + peer + " dropped: no answer to pings for "
+                    + TimeUnit.NANOSECONDS.toMillis(2 * interval) + " ms");
+            webSocket.abort();
+            return -1;
+        }
+        if (now >= nextPing) {
+            nextPing = now + interval;
+            if (pinging.compareAndSet(false, true)) {
+                Thread.ofVirtual().name("wsexec-ping-" + peer.port()).start(() -> {
+                    try {
+                        webSocket.ping(PAYLOAD);
+                    } catch (IOException e) {
+                        // the connection is failing; the read loop sees it
+                    } finally {
+                        pinging.set(false);
+                    }
+                });
+            }
+        }
+        long dropAt = webSocket.lastReceivedNanos() + 2 * interval;
+        return Math.max(0, Math.min(nextPing, dropAt) - now);
     }
 }

@@ -259,7 +259,7 @@ final class Server implements AutoCloseable {
             Log.event("connection.opened", "connection " + peer + " " + request.path() + " opened",
                     "peer", peer.toString(), "path", request.path());
             open.add(webSocket);
-            Thread keepAlive = config.pingInterval().isZero() ? null : KeepAlive.start(webSocket, config.pingInterval(), peer);
+            Timers.Loop keepAlive = config.pingInterval().isZero() ? null : KeepAlive.start(webSocket, config.pingInterval(), peer);
             try {
                 if (stopping) {
                     webSocket.close(CloseCode.GOING_AWAY, "server shutting down");
@@ -269,7 +269,7 @@ final class Server implements AutoCloseable {
                 open.remove(webSocket);
                 webSocket.abort();
                 if (keepAlive != null) {
-                    keepAlive.interrupt();
+                    keepAlive.cancel();
                 }
                 closed(webSocket, peer, request.path(), openedNanos);
             }

@@ -50,8 +50,8 @@ final class Session {
     }
 
     void run() throws IOException {
-        Thread idleWatch = config().idleTimeout().isZero() ? null
-                : Thread.ofVirtual().name("wsexec-idle-" + peer.port()).start(this::closeWhenIdle);
+        Timers.Loop idleWatch = config().idleTimeout().isZero() ? null
+                : Timers.loop(config().idleTimeout().toNanos(), this::closeWhenIdle);
         try {
             Message message;
             while ((message = webSocket.receive()) != null) {
@@ -65,7 +65,7 @@ final class Session {
             }
         } finally {
             if (idleWatch != null) {
-                idleWatch.interrupt();
+                idleWatch.cancel();
             }
             terminateAll();
         }
@@ -74,27 +74,26 @@ final class Session {
     /**
      * Closes the connection (1000) once it has had no running job and no message from the client
      * for the idle timeout. Pings and Pongs are not activity: they only prove the peer is alive.
+     * A {@link Timers#loop} step: returns the nanoseconds until it should look again, or -1.
      */
-    private void closeWhenIdle() {
-        long timeout = config().idleTimeout().toNanos();
-        try {
-            while (webSocket.state() == WebSocket.State.OPEN) {
-                long wait = lastActivityNanos + timeout - System.nanoTime();
-                if (wait > 0) {
-                    java.util.concurrent.TimeUnit.NANOSECONDS.sleep(wait);
-                    continue;
-                }
-                if (!jobs.isEmpty()) {
-                    lastActivityNanos = System.nanoTime(); // a running job is activity; look again later
-                    continue;
-                }
-                Log.info("connection " + peer + " closed after " + config().idleTimeout().toMillis() + " ms idle");
-                webSocket.close(CloseCode.NORMAL_CLOSURE, "idle timeout");
-                return;
-            }
-        } catch (InterruptedException e) {
-            // the connection ended
+    private long closeWhenIdle() {
+        if (webSocket.state() != WebSocket.State.OPEN) {
+            return -1;
         }
+        long timeout = config().idleTimeout().toNanos();
+        long wait = lastActivityNanos + timeout - System.nanoTime();
+        if (wait > 0) {
+            return wait;
+        }
+        if (!jobs.isEmpty()) {
+            lastActivityNanos = System.nanoTime(); // a running job is activity; look again later
+            return timeout;
+        }
+        Log.info("connection " + peer + " closed after " + config().idleTimeout().toMillis() + " ms idle");
+        // The Close frame is a send, which may block: not on the timer thread.
+        Thread.ofVirtual().name("wsexec-idle-close-" + peer.port())
+                .start(() -> webSocket.close(CloseCode.NORMAL_CLOSURE, "idle timeout"));
+        return -1;
     }
 
     private void onText(String text) {

@@ -1,24 +1,32 @@
 package wsexec;
 
 import java.time.Duration;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
+import java.util.function.LongSupplier;
 
 /**
  * One platform thread for everything that happens later or must not run on a
- * virtual thread: handshake deadlines, kill graces, job time limits, and
- * signalling process groups (which starts and waits for a {@code kill} process).
- * Its work items are few and short; their number is bounded by connections and jobs.
+ * virtual thread: handshake deadlines, kill graces, job time limits, keepalive and
+ * idle checks, and signalling process groups (which starts and waits for a {@code kill}
+ * process). Its work items are few and short; their number is bounded by connections and jobs.
+ *
+ * <p>A cancelled item leaves the queue at once (most deadlines are cancelled: a handshake
+ * that completes, a job that ends before its time limit), so that nothing it refers to — a
+ * socket, a finished {@link Process} — is kept alive until the time it would have run.
  */
 final class Timers {
-    private static final ScheduledExecutorService EXECUTOR = Executors.newSingleThreadScheduledExecutor(runnable -> {
+    private static final ScheduledThreadPoolExecutor EXECUTOR = new ScheduledThreadPoolExecutor(1, runnable -> {
         Thread thread = new Thread(runnable, "wsexec-timers");
         thread.setDaemon(true);
         return thread;
     });
+
+    static {
+        EXECUTOR.setRemoveOnCancelPolicy(true);
+    }
 
     private Timers() {
     }
@@ -29,6 +37,64 @@ final class Timers {
 
     static void now(Runnable task) {
         EXECUTOR.execute(guard(task));
+    }
+
+    /**
+     * Runs {@code step} on the timer thread after {@code firstNanos}, then again after as many
+     * nanoseconds as it returns, until it returns a negative number or the loop is cancelled.
+     * A watch over one connection costs one queued item instead of a sleeping thread: with
+     * thousands of idle connections that is the difference between bytes and kilobytes each.
+     * The step must not block; work that might (a send) it hands to a thread of its own.
+     */
+    static Loop loop(long firstNanos, LongSupplier step) {
+        Loop loop = new Loop(step);
+        loop.schedule(firstNanos);
+        return loop;
+    }
+
+    /** A repeating step started by {@link #loop}. */
+    static final class Loop implements Runnable {
+        private final LongSupplier step;
+        private volatile ScheduledFuture<?> next;
+        private volatile boolean cancelled;
+
+        private Loop(LongSupplier step) {
+            this.step = step;
+        }
+
+        @Override
+        public void run() {
+            if (cancelled) {
+                return;
+            }
+            long delay;
+            try {
+                delay = step.getAsLong();
+            } catch (RuntimeException e) {
+                Log.error("timer task failed: " + e);
+                return;
+            }
+            if (delay >= 0) {
+                schedule(delay);
+            }
+        }
+
+        private void schedule(long nanos) {
+            ScheduledFuture<?> future = EXECUTOR.schedule(this, nanos, TimeUnit.NANOSECONDS);
+            next = future;
+            if (cancelled) {
+                future.cancel(false); // cancel() ran while we scheduled: do not outlive it
+            }
+        }
+
+        /** Stops the loop; a step already running finishes, and is not scheduled again. */
+        void cancel() {
+            cancelled = true;
+            ScheduledFuture<?> future = next;
+            if (future != null) {
+                future.cancel(false);
+            }
+        }
     }
 
     /**
