@@ -234,8 +234,10 @@ final class AccessPolicy {
          * Builds the process for a job the client asked for, if the command policy allows it.
          *
          * @param line the command as requested: {@code /bin/sh -c TEXT} for a shell command, or an argv
+         * @param ownPath whether the job's environment sets its own {@code PATH}: then a shell command
+         *                always goes through the shell, which searches that {@code PATH}
          */
-        ProcessBuilder job(List<String> line, boolean pty, boolean lineBuffered) throws Forbidden {
+        ProcessBuilder job(List<String> line, boolean pty, boolean lineBuffered, boolean ownPath) throws Forbidden {
             if (!runsCommands) {
                 throw new Forbidden("this server runs no commands");
             }
@@ -245,7 +247,9 @@ final class AccessPolicy {
             if (!permits(line)) {
                 throw new Forbidden("command not allowed by the server's --allow list");
             }
-            return new ProcessBuilder(ProcessGroups.leader(Commands.prepare(line, pty, lineBuffered)));
+            // Judged above as requested; run without a shell where the shell would add nothing.
+            List<String> run = pty || ownPath ? line : Commands.withoutShell(line);
+            return new ProcessBuilder(ProcessGroups.leader(Commands.prepare(run, pty, lineBuffered)));
         }
 
         /** Builds the process of {@code --program} mode, with exactly the environment given. */

@@ -266,7 +266,7 @@ final class Session {
         ProcessBuilder builder;
         try {
             // The command policy first: a forbidden command takes no job slot and learns nothing about the programs here.
-            builder = admission.job(line, pty, config().lineBuffered());
+            builder = admission.job(line, pty, config().lineBuffered(), env.containsKey("PATH"));
         } catch (AccessPolicy.Forbidden e) {
             Log.event("job.forbidden", "job " + id + " forbidden for " + peer, "peer", peer.toString(), "id", id);
             error(id, "forbidden", e.getMessage());
