@@ -179,7 +179,9 @@ final class AccessPolicy {
             throw new HandshakeException(401, "missing or wrong token (give it as Authorization: Bearer TOKEN or ?token=TOKEN)",
                     Map.of("WWW-Authenticate", "Bearer"));
         }
-        return new Admission(request, peer, serverPort, tls);
+        // Only --program mode reads the request later (for the program's CGI variables); other
+        // connections do not keep its head for their whole life.
+        return new Admission(program != null ? request : null, peer, serverPort, tls);
     }
 
     /**
@@ -209,6 +211,7 @@ final class AccessPolicy {
             this.tls = tls;
         }
 
+        /** The request head, kept only in {@code --program} mode (null otherwise). */
         HttpRequest request() {
             return request;
         }

@@ -24,7 +24,7 @@ final class EchoEndpoint implements Server.Endpoint {
     static final WebSocketLimits LIMITS = new WebSocketLimits(64 << 20, 100_000, Duration.ofSeconds(5));
 
     @Override
-    public void session(WebSocket webSocket, HttpRequest request, Server.Peer peer, AccessPolicy.Admission admission) throws IOException {
+    public void session(WebSocket webSocket, Server.Peer peer, AccessPolicy.Admission admission) throws IOException {
         Message message;
         while ((message = webSocket.receive()) != null) {
             try {

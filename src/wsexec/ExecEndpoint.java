@@ -85,7 +85,7 @@ final class ExecEndpoint implements Server.Endpoint {
     }
 
     @Override
-    public void session(WebSocket webSocket, HttpRequest request, Server.Peer peer, AccessPolicy.Admission admission) throws IOException {
+    public void session(WebSocket webSocket, Server.Peer peer, AccessPolicy.Admission admission) throws IOException {
         Session session = new Session(this, webSocket, peer, admission);
         sessions.add(session);
         try {

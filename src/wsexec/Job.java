@@ -53,11 +53,11 @@ final class Job {
 
     /** Starts the pumps; the caller has sent {@code started}. */
     void start(long timeoutMillis) {
-        Thread stderr = Thread.ofPlatform().name("job-" + pid() + "-stderr").daemon(true)
-                .start(() -> new OutputPump(process.getErrorStream(), session.webSocket(), id, "stderr").run());
-        Thread.ofPlatform().name("job-" + pid() + "-stdout").daemon(true).start(() -> {
+        PipeThreads.Task stderr = PipeThreads.start("job-" + pid() + "-stderr",
+                () -> new OutputPump(process.getErrorStream(), session.webSocket(), id, "stderr").run());
+        PipeThreads.start("job-" + pid() + "-stdout", () -> {
             new OutputPump(process.getInputStream(), session.webSocket(), id, "stdout").run();
-            joinQuietly(stderr);
+            stderr.join();
             finish();
         });
         if (timeoutMillis > 0) {
@@ -211,7 +211,7 @@ final class Job {
         stdin = new ArrayBlockingQueue<>(16);
         BlockingQueue<byte[]> queue = stdin;
         // A platform thread: a write to a full pipe would pin a virtual thread's carrier.
-        Thread.ofPlatform().name("job-" + pid() + "-stdin").daemon(true).start(() -> {
+        PipeThreads.start("job-" + pid() + "-stdin", () -> {
             OutputStream out = process.getOutputStream();
             try {
                 while (true) {
@@ -247,14 +247,6 @@ final class Job {
             out.close();
         } catch (IOException ignored) {
             // already closed
-        }
-    }
-
-    private static void joinQuietly(Thread thread) {
-        try {
-            thread.join();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
         }
     }
 }

@@ -70,7 +70,7 @@ final class ProgramEndpoint implements Server.Endpoint {
     }
 
     @Override
-    public void session(WebSocket webSocket, HttpRequest request, Server.Peer peer, AccessPolicy.Admission admission) throws IOException {
+    public void session(WebSocket webSocket, Server.Peer peer, AccessPolicy.Admission admission) throws IOException {
         Process process;
         try {
             process = admission.program(environment(admission)).start();
@@ -86,10 +86,10 @@ final class ProgramEndpoint implements Server.Endpoint {
         Log.event("program.started", "program started (pid " + process.pid() + ") for " + peer,
                 "peer", peer.toString(), "pid", process.pid());
         BlockingQueue<byte[]> stdin = new ArrayBlockingQueue<>(16);
-        Thread.ofPlatform().name("program-" + process.pid() + "-stdin").daemon(true).start(() -> writeStdin(process, stdin));
-        Thread stderr = Thread.ofPlatform().name("program-" + process.pid() + "-stderr").daemon(true)
-                .start(() -> lines(process.getErrorStream(), line -> stderrLine(webSocket, process, line)));
-        Thread.ofPlatform().name("program-" + process.pid() + "-stdout").daemon(true).start(() -> {
+        PipeThreads.start("program-" + process.pid() + "-stdin", () -> writeStdin(process, stdin));
+        PipeThreads.Task stderr = PipeThreads.start("program-" + process.pid() + "-stderr",
+                () -> lines(process.getErrorStream(), line -> stderrLine(webSocket, process, line)));
+        PipeThreads.start("program-" + process.pid() + "-stdout", () -> {
             lines(process.getInputStream(), line -> webSocket.sendText(line));
             try {
                 stderr.join();

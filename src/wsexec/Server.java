@@ -1,10 +1,12 @@
 package wsexec;
 
 import java.io.BufferedInputStream;
+import java.io.ByteArrayInputStream;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.io.SequenceInputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -48,7 +50,7 @@ final class Server implements AutoCloseable {
          * Runs one WebSocket connection until it ends. The admission is the connection's proof
          * that it passed the access policy, and its only way to start processes.
          */
-        void session(WebSocket webSocket, HttpRequest request, Peer peer, AccessPolicy.Admission admission) throws IOException;
+        void session(WebSocket webSocket, Peer peer, AccessPolicy.Admission admission) throws IOException;
 
         /** The server is stopping: end every session within the grace. */
         default void shutdown(Duration grace) {
@@ -195,6 +197,10 @@ final class Server implements AutoCloseable {
         }
     }
 
+    /**
+     * A connection's first thread: the opening handshake. An accepted WebSocket goes on on a
+     * thread of its own (see {@link #serve}), and this one ends.
+     */
     private void connection(Socket socket) {
         Peer peer = new Peer(socket.getInetAddress(), socket.getPort());
         int count = connections.incrementAndGet();
@@ -206,10 +212,10 @@ final class Server implements AutoCloseable {
             timedOut.set(true);
             closeQuietly(socket);
         });
+        boolean handedOff = false;
         try {
             socket.setTcpNoDelay(true);
-            // Small: the head is read through it byte by byte, and it stays with the connection
-            // for its whole life (WebSocket reads of 1 KiB and more bypass it).
+            // Small: the head is read through it byte by byte. It ends with the handshake.
             InputStream in = new BufferedInputStream(socket.getInputStream(), 1024);
             OutputStream out = socket.getOutputStream();
             if (count > config.maxConnections()) {
@@ -252,27 +258,19 @@ final class Server implements AutoCloseable {
                 refuse(socket, e, peer);
                 return;
             }
-            WebSocket webSocket = new WebSocket(socket, in, config.limits(), new Trace(metrics, peer, observability.trace()));
-            long openedNanos = System.nanoTime();
-            metrics.connectionsOpen.incrementAndGet();
-            metrics.connectionsTotal.increment();
-            Log.event("connection.opened", "connection " + peer + " " + request.path() + " opened",
-                    "peer", peer.toString(), "path", request.path());
-            open.add(webSocket);
-            Timers.Loop keepAlive = config.pingInterval().isZero() ? null : KeepAlive.start(webSocket, config.pingInterval(), peer);
-            try {
-                if (stopping) {
-                    webSocket.close(CloseCode.GOING_AWAY, "server shutting down");
-                }
-                endpoint.session(webSocket, request, peer, admission);
-            } finally {
-                open.remove(webSocket);
-                webSocket.abort();
-                if (keepAlive != null) {
-                    keepAlive.cancel();
-                }
-                closed(webSocket, peer, request.path(), openedNanos);
-            }
+            // Frames the client sent right behind its request head are already in our buffer
+            // (available() counts them; reading them does not block). The rest is read from the
+            // socket directly, so the 1 KiB buffer does not live as long as the connection.
+            byte[] early = in.readNBytes(in.available());
+            InputStream frames = early.length == 0 ? socket.getInputStream()
+                    : new SequenceInputStream(new ByteArrayInputStream(early), socket.getInputStream());
+            String path = request.path();
+            // A fresh thread for the session: its stack holds only what waiting for the next frame
+            // needs, not the deeper handshake frames (the stack of a parked virtual thread is heap,
+            // and thousands of idle connections wait like this).
+            Thread.ofVirtual().name("wsexec-ws-" + peer.port())
+                    .start(() -> serve(socket, frames, path, peer, admission));
+            handedOff = true;
         } catch (EOFException e) {
             // the client went away before finishing its request
             if (timedOut.get()) {
@@ -288,10 +286,51 @@ final class Server implements AutoCloseable {
             Log.error("connection " + peer + " failed: " + e);
         } finally {
             deadline.cancel(false);
-            connections.decrementAndGet();
-            perAddress.computeIfPresent(peer.address(), (address, n) -> n == 1 ? null : n - 1);
-            closeQuietly(socket);
+            if (!handedOff) {
+                ended(socket, peer);
+            }
         }
+    }
+
+    /** An open WebSocket connection, from after the 101 to its end. */
+    private void serve(Socket socket, InputStream in, String path, Peer peer, AccessPolicy.Admission admission) {
+        try {
+            WebSocket webSocket = new WebSocket(socket, in, config.limits(), new Trace(metrics, peer, observability.trace()));
+            long openedNanos = System.nanoTime();
+            metrics.connectionsOpen.incrementAndGet();
+            metrics.connectionsTotal.increment();
+            Log.event("connection.opened", "connection " + peer + " " + path + " opened",
+                    "peer", peer.toString(), "path", path);
+            open.add(webSocket);
+            Timers.Loop keepAlive = config.pingInterval().isZero() ? null : KeepAlive.start(webSocket, config.pingInterval(), peer);
+            try {
+                if (stopping) {
+                    webSocket.close(CloseCode.GOING_AWAY, "server shutting down");
+                }
+                endpoint.session(webSocket, peer, admission);
+            } finally {
+                open.remove(webSocket);
+                webSocket.abort();
+                if (keepAlive != null) {
+                    keepAlive.cancel();
+                }
+                closed(webSocket, peer, path, openedNanos);
+            }
+        } catch (IOException e) {
+            if (!socket.isClosed()) {
+                Log.info("connection " + peer + " ended: " + e.getMessage());
+            }
+        } catch (RuntimeException e) {
+            Log.error("connection " + peer + " failed: " + e);
+        } finally {
+            ended(socket, peer);
+        }
+    }
+
+    private void ended(Socket socket, Peer peer) {
+        connections.decrementAndGet();
+        perAddress.computeIfPresent(peer.address(), (address, n) -> n == 1 ? null : n - 1);
+        closeQuietly(socket);
     }
 
     /** Answers a plain HTTP request: the operations endpoints here, the rest by the endpoint. */

@@ -29,7 +29,7 @@ public final class WebSocket implements AutoCloseable {
      * The receive buffer starts this small, so that thousands of quiet connections
      * cost little memory, and goes back to it when traffic is light again.
      */
-    static final int MIN_RECEIVE_BUFFER = 1024;
+    static final int MIN_RECEIVE_BUFFER = 256;
 
     /** A read that fills the receive buffer makes it four times larger, up to this. */
     static final int MAX_RECEIVE_BUFFER = 64 * 1024;
