@@ -10,7 +10,9 @@
 //   node client.js startup  PROTO URL -- SERVER… W5: launches SERVER, prints ms to the first accepted handshake
 //
 // PROTO: pipe (no server: the client runs CMD itself and reads its stdout through a pipe, the limit),
-//        wsexec, raw (binary frames of output, then a text {"exit":N}: the small Node and Python peers),
+//        wsexec (exec with "binary":true: output in binary frames, started/exit/error as JSON),
+//        wsexec-json (the same server with JSON output events, as the console gets them),
+//        raw (binary frames of output, then a text {"exit":N}: the small Node and Python peers),
 //        websocketd (one text message per line, then a marker line from the wrapper), socketio (the original).
 'use strict';
 const crypto = require('crypto');
@@ -37,14 +39,22 @@ function job(proto, url, cmd, onData, onExit, onError) {
     ws.on('error', (e) => { if (!done) { done = true; onError(e); } });
     ws.on('close', () => { if (!done) { done = true; onError(new Error('connection closed before exit')); } });
     ws.on('open', () => {
-        if (proto === 'wsexec') ws.send(JSON.stringify({ type: 'exec', id: '1', command: cmd }));
+        if (proto === 'wsexec') ws.send(JSON.stringify({ type: 'exec', id: '1', command: cmd, binary: true }));
+        else if (proto === 'wsexec-json') ws.send(JSON.stringify({ type: 'exec', id: '1', command: cmd }));
         else if (proto === 'raw' || proto === 'websocketd') ws.send(cmd);
         // socketio: wait for the Engine.IO open packet
     });
     ws.on('message', (data, isBinary) => {
         if (done) return;
         switch (proto) {
-            case 'wsexec': {
+            case 'wsexec':
+            case 'wsexec-json': {
+                if (isBinary) {
+                    // binary output (docs/PROTOCOL.md): stream byte (1 stdout, 2 stderr), id length, id, bytes
+                    const start = 2 + data[1];
+                    if (data[0] === 1 && data.toString('utf8', 2, start) === '1') onData(data.subarray(start));
+                    break;
+                }
                 const m = JSON.parse(data);
                 if (m.type === 'output') {
                     if (m.stream === 'stdout') onData(m.data !== undefined ? m.data : Buffer.from(m.base64, 'base64'));

@@ -8,6 +8,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpTimeoutException;
 import java.net.http.WebSocket;
 import java.net.http.WebSocketHandshakeException;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.util.Base64;
@@ -37,6 +38,7 @@ final class Client implements WebSocket.Listener {
     /** Exit status when the program to run does not exist, as shells use. */
     static final int NOT_FOUND = 127;
     private static final String JOB_ID = "1";
+    private static final byte[] JOB_ID_UTF8 = JOB_ID.getBytes(StandardCharsets.UTF_8);
 
     private final CommandLine.Run options;
     private final InputStream in;
@@ -45,6 +47,9 @@ final class Client implements WebSocket.Listener {
     private final CountDownLatch done = new CountDownLatch(1);
     private final ReentrantLock sendLock = new ReentrantLock();
     private final StringBuilder text = new StringBuilder();
+    /** Stream byte, id length and id of the binary message being received, as far as it came. */
+    private final byte[] prefix = new byte[2 + 255];
+    private int prefixLength;
     private volatile WebSocket webSocket;
     private volatile int status = FAILED;
     private volatile boolean exited;
@@ -242,6 +247,11 @@ final class Client implements WebSocket.Listener {
         if (options.pty()) {
             request.field("pty", true);
         }
+        if (!options.json()) {
+            // Output as binary frames: raw bytes straight to our stdout and stderr, no JSON to parse.
+            // --json shows the events themselves, so it keeps them as JSON.
+            request.field("binary", true);
+        }
         return request.toString();
     }
 
@@ -314,6 +324,49 @@ final class Client implements WebSocket.Listener {
         }
         ws.request(1);
         return null;
+    }
+
+    /**
+     * A binary output frame (docs/PROTOCOL.md, "Binary output"): stream byte, id length, id,
+     * then the bytes. The JDK hands a large message over in parts (16 KiB each): the prefix is
+     * gathered (it may straddle parts), then each part's bytes go straight to our stdout or
+     * stderr as they come, with no copy and no waiting for the rest of the message.
+     */
+    @Override
+    public CompletionStage<?> onBinary(WebSocket ws, ByteBuffer data, boolean last) {
+        int needed = prefixLength < 2 ? 2 : 2 + (prefix[1] & 0xFF);
+        while (prefixLength < needed && data.hasRemaining()) {
+            prefix[prefixLength++] = data.get();
+            if (prefixLength == 2) {
+                needed = 2 + (prefix[1] & 0xFF);
+            }
+        }
+        PrintStream target = prefixLength == needed && !exited && isOurId() ? (prefix[0] == 2 ? err : out) : null;
+        if (target != null && data.hasRemaining()) {
+            if (data.hasArray()) {
+                target.write(data.array(), data.arrayOffset() + data.position(), data.remaining());
+            } else {
+                byte[] bytes = new byte[data.remaining()];
+                data.get(bytes);
+                target.write(bytes, 0, bytes.length);
+            }
+        }
+        if (last) {
+            if (target != null) {
+                target.flush();
+            }
+            prefixLength = 0;
+        }
+        ws.request(1);
+        return null;
+    }
+
+    /** Whether the gathered prefix names our job. */
+    private boolean isOurId() {
+        if (prefixLength != 2 + JOB_ID_UTF8.length) {
+            return false;
+        }
+        return java.util.Arrays.equals(prefix, 2, prefixLength, JOB_ID_UTF8, 0, JOB_ID_UTF8.length);
     }
 
     @Override

@@ -40,11 +40,15 @@ final class Job {
     /** Under a pty, {@code script} runs the command in a session and group of its own: those groups. */
     private final Set<Long> innerGroups = ConcurrentHashMap.newKeySet();
 
-    Job(Session session, String id, Process process, boolean pty) {
+    /** Whether the output goes as binary frames rather than JSON {@code output} events. */
+    private final boolean binary;
+
+    Job(Session session, String id, Process process, boolean pty, boolean binary) {
         this.session = session;
         this.id = id;
         this.process = process;
         this.pty = pty;
+        this.binary = binary;
     }
 
     long pid() {
@@ -54,9 +58,9 @@ final class Job {
     /** Starts the pumps; the caller has sent {@code started}. */
     void start(long timeoutMillis) {
         PipeThreads.Task stderr = PipeThreads.start("job-" + pid() + "-stderr",
-                () -> new OutputPump(process.getErrorStream(), session.webSocket(), id, "stderr").run());
+                () -> new OutputPump(process.getErrorStream(), session.webSocket(), id, "stderr", binary).run());
         PipeThreads.start("job-" + pid() + "-stdout", () -> {
-            new OutputPump(process.getInputStream(), session.webSocket(), id, "stdout").run();
+            new OutputPump(process.getInputStream(), session.webSocket(), id, "stdout", binary).run();
             stderr.join();
             finish();
         });

@@ -26,6 +26,11 @@ import wsexec.websocket.WebSocket;
  * The JSON is written straight into the frame buffer behind room for the
  * frame header, so each event goes out in one write with no copies.
  *
+ * <p>A job that asked for {@code "binary":true} gets its output as binary frames
+ * instead (docs/PROTOCOL.md, "Binary output"): the pipe is read straight into the
+ * frame buffer behind the header, the stream byte and the job id, so each read
+ * goes out as it was read, with no copy, no escaping and no bytes held back.
+ *
  * <p>The pump runs on a platform thread: a blocking pipe read would pin a
  * virtual thread's carrier. When the socket is slow, the send blocks, the pump
  * stops reading, the pipe fills and the process waits: backpressure end to end.
@@ -35,17 +40,34 @@ final class OutputPump {
     static final int FIRST_READ_SIZE = 1024;
     /** Bytes of an unfinished UTF-8 character carried to the next read, at most. */
     private static final int CARRY = 3;
+    /** The stream byte of a binary output frame (docs/PROTOCOL.md). */
+    static final byte STDOUT = 1;
+    static final byte STDERR = 2;
+    /** Longest job id, in UTF-8 bytes, that a binary output frame can carry (its length is one byte). */
+    static final int MAX_BINARY_ID_BYTES = 255;
 
     private final InputStream pipe;
     private final WebSocket webSocket;
     private final byte[] dataPrefix;
     private final byte[] base64Prefix;
+    /** Stream byte, id length and id of a binary output frame; null for JSON output. */
+    private final byte[] binaryPrefix;
     private byte[] input = new byte[FIRST_READ_SIZE + CARRY];
     private byte[] frame = new byte[0];
 
+    /** A pump that sends {@code output} events as JSON text frames. */
     OutputPump(InputStream pipe, WebSocket webSocket, String jobId, String stream) {
+        this(pipe, webSocket, jobId, stream, false);
+    }
+
+    /**
+     * @param binary send binary output frames; the id must then be at most
+     *               {@link #MAX_BINARY_ID_BYTES} bytes of UTF-8 (the session checks)
+     */
+    OutputPump(InputStream pipe, WebSocket webSocket, String jobId, String stream, boolean binary) {
         this.pipe = pipe;
         this.webSocket = webSocket;
+        this.binaryPrefix = binary ? binaryPrefix(jobId, stream) : null;
         String head = Json.object().field("type", "output").field("id", jobId).field("stream", stream).toString();
         String open = head.substring(0, head.length() - 1); // without the closing brace
         this.dataPrefix = (open + ",\"data\":\"").getBytes(StandardCharsets.UTF_8);
@@ -58,6 +80,59 @@ final class OutputPump {
      * @return true if all output was delivered, false if the connection failed first
      */
     boolean run() {
+        return binaryPrefix != null ? runBinary() : runText();
+    }
+
+    /** The layout of docs/PROTOCOL.md, "Binary output": stream byte, id length, id. */
+    static byte[] binaryPrefix(String jobId, String stream) {
+        byte[] id = jobId.getBytes(StandardCharsets.UTF_8);
+        if (id.length == 0 || id.length > MAX_BINARY_ID_BYTES) {
+            throw new IllegalArgumentException("a binary output frame carries an id of 1 to 255 bytes, not " + id.length);
+        }
+        byte[] prefix = new byte[2 + id.length];
+        prefix[0] = "stderr".equals(stream) ? STDERR : STDOUT;
+        prefix[1] = (byte) id.length;
+        System.arraycopy(id, 0, prefix, 2, id.length);
+        return prefix;
+    }
+
+    /**
+     * Each read lands in the frame buffer right behind the prefix and goes out as
+     * one binary frame: header, prefix and bytes in one write, nothing copied.
+     */
+    private boolean runBinary() {
+        int start = WebSocket.HEADROOM + binaryPrefix.length;
+        frame = new byte[start + FIRST_READ_SIZE];
+        System.arraycopy(binaryPrefix, 0, frame, WebSocket.HEADROOM, binaryPrefix.length);
+        try {
+            while (true) {
+                int room = frame.length - start;
+                int n = pipe.read(frame, start, room);
+                if (n < 0) {
+                    return true;
+                }
+                if (n == 0) {
+                    continue; // a pipe never returns 0 for a non-empty read; an empty frame would say nothing
+                }
+                try {
+                    webSocket.sendFrame(Opcode.BINARY, frame, WebSocket.HEADROOM, binaryPrefix.length + n);
+                } catch (IOException e) {
+                    throw new ConnectionLost(e);
+                }
+                if (n == room && room < READ_SIZE) {
+                    // the writer is ahead of us: read more at a time (the prefix stays in place)
+                    frame = java.util.Arrays.copyOf(frame, start + Math.min(READ_SIZE, 4 * room));
+                }
+            }
+        } catch (ConnectionLost e) {
+            drain();
+            return false;
+        } catch (IOException e) {
+            return false; // the pipe broke
+        }
+    }
+
+    private boolean runText() {
         int carried = 0;
         try {
             while (true) {
@@ -103,7 +178,7 @@ final class OutputPump {
 
     private void drain() {
         try {
-            while (pipe.read(input, 0, READ_SIZE) >= 0) {
+            while (pipe.read(input, 0, input.length) >= 0) {
                 // discard
             }
         } catch (IOException ignored) {

@@ -104,7 +104,7 @@ final class Session {
                 error(null, "bad_request", "empty command");
                 return;
             }
-            exec("auto-" + autoIds.incrementAndGet(), List.of("/bin/sh", "-c", text), null, Map.of(), config().jobTimeout().toMillis(), false);
+            exec("auto-" + autoIds.incrementAndGet(), List.of("/bin/sh", "-c", text), null, Map.of(), config().jobTimeout().toMillis(), false, false);
             return;
         }
         Map<String, Object> request;
@@ -259,10 +259,18 @@ final class Session {
             timeoutMs = timeoutMs > 0 ? Math.min(timeoutMs, ms) : ms;
         }
         boolean pty = Boolean.TRUE.equals(request.get("pty"));
-        exec(id, line, cwd, env, timeoutMs, pty);
+        Object binary = request.get("binary");
+        if (binary != null && !(binary instanceof Boolean)) {
+            throw new BadRequest(id, "bad_request", "\"binary\" must be true or false");
+        }
+        if (Boolean.TRUE.equals(binary) && id.getBytes(StandardCharsets.UTF_8).length > OutputPump.MAX_BINARY_ID_BYTES) {
+            throw new BadRequest(id, "bad_request", "with \"binary\" the id must be at most " + OutputPump.MAX_BINARY_ID_BYTES + " bytes of UTF-8");
+        }
+        exec(id, line, cwd, env, timeoutMs, pty, Boolean.TRUE.equals(binary));
     }
 
-    private void exec(String id, List<String> line, File cwd, Map<String, String> env, long timeoutMs, boolean pty) {
+    /** @param binary send the job's output as binary frames (docs/PROTOCOL.md, "Binary output") */
+    private void exec(String id, List<String> line, File cwd, Map<String, String> env, long timeoutMs, boolean pty, boolean binary) {
         ProcessBuilder builder;
         try {
             // The command policy first: a forbidden command takes no job slot and learns nothing about the programs here.
@@ -303,7 +311,7 @@ final class Session {
             error(id, "spawn_failed", "cannot start process: " + e.getMessage());
             return;
         }
-        Job job = new Job(this, id, process, pty && ProcessGroups.SCRIPT != null);
+        Job job = new Job(this, id, process, pty && ProcessGroups.SCRIPT != null, binary);
         jobs.put(id, job);
         endpoint.metrics().jobStarted();
         Log.event("job.started", "job " + id + " started (pid " + process.pid() + ") for " + peer,

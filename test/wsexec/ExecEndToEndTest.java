@@ -2,7 +2,6 @@ package wsexec;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.charset.StandardCharsets;
@@ -157,14 +156,13 @@ class ExecEndToEndTest {
     }
 
     @Test
-    void multibyteCharactersAreNeverSplitAcrossEvents() {
-        // 3-byte characters written in pieces that cut them in half; each event must be valid UTF-8 on its own.
+    void multibyteCharactersCutInPiecesArriveWhole() {
+        // 3-byte characters written in pieces that cut them in half. The run client takes binary
+        // output, raw bytes written as they come, so pieces may be written apart; what matters is
+        // the sum. (JSON output events never split a character: OutputFidelityTest.)
         Clients.Result r = Clients.run(server.url(), "printf '\\342\\202'; sleep 0.2; printf '\\254 and more \\342'; sleep 0.2; printf '\\202\\254'");
         assertEquals(0, r.status());
         assertEquals("€ and more €", r.out());
-        for (Clients.Write w : r.stdoutWrites()) {
-            assertFalse(w.text().contains("\uFFFD"), "a write held half a character: " + w.text());
-        }
     }
 
     static byte[] sha256(byte[] data) throws Exception {

@@ -2,6 +2,7 @@ package wsexec;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayInputStream;
@@ -122,6 +123,102 @@ class OutputPumpTest {
             }
             pump.join();
             return received.toByteArray();
+        }
+    }
+
+    @Test
+    void binaryFramesCarryTheStreamByteTheIdAndEachReadAsItWas() throws Exception {
+        Random random = new Random(11);
+        byte[] output = new byte[700_000];
+        random.nextBytes(output); // mostly not UTF-8: in JSON this would all be base64
+        java.util.List<Integer> reads = new java.util.ArrayList<>();
+        InputStream pipe = new ByteArrayInputStream(output) {
+            @Override
+            public synchronized int read(byte[] b, int off, int len) {
+                int n = super.read(b, off, Math.min(len, 1 + random.nextInt(random.nextBoolean() ? 16 : 100_000)));
+                if (n > 0) {
+                    reads.add(n);
+                }
+                return n;
+            }
+        };
+        String id = "job-é-€"; // 9 bytes of UTF-8
+        java.util.List<byte[]> frames = pumpBinary(pipe, id, "stderr");
+        ByteArrayOutputStream received = new ByteArrayOutputStream();
+        byte[] idBytes = id.getBytes(StandardCharsets.UTF_8);
+        for (byte[] frame : frames) {
+            assertEquals(2, frame[0], "stream byte of stderr");
+            assertEquals(idBytes.length, frame[1] & 0xFF);
+            assertArrayEquals(idBytes, java.util.Arrays.copyOfRange(frame, 2, 2 + idBytes.length));
+            assertTrue(frame.length > 2 + idBytes.length, "no empty output frames");
+            received.write(frame, 2 + idBytes.length, frame.length - 2 - idBytes.length);
+        }
+        assertArrayEquals(output, received.toByteArray());
+        assertEquals(reads.size(), frames.size(), "one frame per read, nothing held back or merged");
+        assertTrue(reads.get(0) <= OutputPump.FIRST_READ_SIZE, "the first read is small: " + reads.get(0));
+        assertTrue(reads.stream().allMatch(n -> n <= OutputPump.READ_SIZE), "no read over " + OutputPump.READ_SIZE);
+    }
+
+    @Test
+    void binaryPrefixFollowsTheDocumentedLayout() {
+        assertArrayEquals(new byte[] {1, 2, 'i', 'd'}, OutputPump.binaryPrefix("id", "stdout"));
+        assertArrayEquals(new byte[] {2, 1, '7'}, OutputPump.binaryPrefix("7", "stderr"));
+        assertEquals(2 + 255, OutputPump.binaryPrefix("€".repeat(85), "stdout").length);
+        assertThrows(IllegalArgumentException.class, () -> OutputPump.binaryPrefix("€".repeat(86), "stdout"));
+    }
+
+    @Test
+    void aLostConnectionStillDrainsThePipeToTheEndWhateverTheBufferSize() throws Exception {
+        for (boolean binary : new boolean[] {false, true}) {
+            try (ServerSocket listener = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+                new Socket(InetAddress.getLoopbackAddress(), listener.getLocalPort()).close(); // gone before the first send
+                Socket server = listener.accept();
+                WebSocket webSocket = new WebSocket(server, server.getInputStream(), WebSocketLimits.DEFAULTS, null);
+                webSocket.abort();
+                // A slow writer: small reads, so the buffer never grows past its first size.
+                ByteArrayInputStream pipe = new ByteArrayInputStream(new byte[200_000]) {
+                    @Override
+                    public synchronized int read(byte[] b, int off, int len) {
+                        java.util.Objects.checkFromIndexSize(off, len, b.length); // as a Process pipe checks
+                        return super.read(b, off, Math.min(len, 100));
+                    }
+                };
+                assertEquals(false, new OutputPump(pipe, webSocket, "1", "stdout", binary).run());
+                assertEquals(0, pipe.available(), "binary=" + binary + ": the rest of the output was read and dropped");
+            }
+        }
+    }
+
+    /** Runs a binary pump into a real socket; returns the payload of each frame the client receives. */
+    private static java.util.List<byte[]> pumpBinary(InputStream pipe, String id, String stream) throws Exception {
+        try (ServerSocket listener = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+             Socket client = new Socket(InetAddress.getLoopbackAddress(), listener.getLocalPort());
+             Socket server = listener.accept()) {
+            WebSocket webSocket = new WebSocket(server, server.getInputStream(), WebSocketLimits.DEFAULTS, null);
+            Thread pump = Thread.ofPlatform().start(() -> {
+                assertTrue(new OutputPump(pipe, webSocket, id, stream, true).run());
+                webSocket.abort();
+            });
+            java.util.List<byte[]> frames = new java.util.ArrayList<>();
+            Receiver receiver = new Receiver(false, WebSocketLimits.DEFAULTS);
+            ByteBuffer buffer = ByteBuffer.allocate(1 << 16).flip();
+            InputStream in = client.getInputStream();
+            while (true) {
+                Message message = receiver.receive(buffer);
+                if (message instanceof Message.Binary binary) {
+                    frames.add(binary.data());
+                    continue;
+                }
+                assertEquals(null, message, "only binary frames");
+                buffer.compact();
+                int n = in.read(buffer.array(), buffer.position(), buffer.remaining());
+                if (n < 0) {
+                    break;
+                }
+                buffer.position(buffer.position() + n).flip();
+            }
+            pump.join();
+            return frames;
         }
     }
 }

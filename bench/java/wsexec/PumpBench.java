@@ -15,7 +15,8 @@ import wsexec.websocket.WebSocketLimits;
  * The server's hot path without the process and without the client: OutputPump turning a
  * recorded output into frames on a real loopback socket, whose other end a thread drains.
  * Prints the best time per MB over several rounds and the bytes allocated per MB, for
- * {@code seq 1 1000000} (a newline every 7 bytes) and for base64 text (a newline every 77).
+ * {@code seq 1 1000000} (a newline every 7 bytes), for base64 text (a newline every 77) and
+ * for random bytes (base64 in JSON), each as JSON output events and as binary output frames.
  * In package wsexec because OutputPump is package-private. Not a test: it asserts nothing.
  */
 public final class PumpBench {
@@ -27,11 +28,14 @@ public final class PumpBench {
         byte[] random = new byte[5_000_000];
         new java.util.Random(1).nextBytes(random);
         String b64 = java.util.Base64.getMimeEncoder(76, new byte[] {'\n'}).encodeToString(random) + "\n";
-        run("seq 1 1000000", seq.toString().getBytes(StandardCharsets.US_ASCII));
-        run("base64 of 5 MB", b64.getBytes(StandardCharsets.US_ASCII));
+        for (boolean binary : new boolean[] {false, true}) {
+            run("seq 1 1000000", seq.toString().getBytes(StandardCharsets.US_ASCII), binary);
+            run("base64 of 5 MB", b64.getBytes(StandardCharsets.US_ASCII), binary);
+            run("5 MB of random bytes", random, binary);
+        }
     }
 
-    private static void run(String name, byte[] output) throws Exception {
+    private static void run(String name, byte[] output, boolean binary) throws Exception {
         try (ServerSocket listener = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
              Socket client = new Socket(InetAddress.getLoopbackAddress(), listener.getLocalPort());
              Socket server = listener.accept()) {
@@ -60,15 +64,15 @@ public final class PumpBench {
                 };
                 long bytes0 = threads.getCurrentThreadAllocatedBytes();
                 long t0 = System.nanoTime();
-                if (!new OutputPump(pipe, webSocket, "1", "stdout").run()) {
+                if (!new OutputPump(pipe, webSocket, "1", "stdout", binary).run()) {
                     throw new IllegalStateException("pump failed");
                 }
                 long t1 = System.nanoTime();
                 allocated = (threads.getCurrentThreadAllocatedBytes() - bytes0) / (output.length / 1e6);
                 best = Math.min(best, (t1 - t0) / 1e6 / (output.length / 1e6));
             }
-            System.out.printf("OutputPump, %s: best %.3f ms per MB (%.0f MB/s), %.0f bytes allocated per MB%n",
-                    name, best, 1000 / best, allocated);
+            System.out.printf("OutputPump, %s output, %s: best %.3f ms per MB (%.0f MB/s), %.0f bytes allocated per MB%n",
+                    binary ? "binary" : "JSON", name, best, 1000 / best, allocated);
             webSocket.abort();
             drain.join(1000);
         }
