@@ -31,6 +31,9 @@ public final class WebSocket implements AutoCloseable {
      */
     static final int MIN_RECEIVE_BUFFER = 256;
 
+    /** The thread that ends a closing handshake the peer does not finish (see {@link #close(int, String)}). */
+    private volatile Thread closeTimer;
+
     /** A read that fills the receive buffer makes it four times larger, up to this. */
     static final int MAX_RECEIVE_BUFFER = 64 * 1024;
 
@@ -207,21 +210,29 @@ public final class WebSocket implements AutoCloseable {
         }
         // §7.1.1: do not wait forever for the answer. A read already blocked does not see a new
         // socket timeout, so a sleeping virtual thread closes the socket if the deadline passes.
-        Thread.ofVirtual().name("websocket-close-timeout").start(() -> {
+        // When the connection closes first, abort() wakes it so it does not outlive the connection.
+        closeTimer = Thread.ofVirtual().name("websocket-close-timeout").start(() -> {
             try {
                 Thread.sleep(limits.closeTimeout());
             } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
+                return; // closed in time
             }
             if (state != State.CLOSED) {
                 abort();
             }
         });
+        if (state == State.CLOSED) {
+            closeTimer.interrupt(); // closed while the timer started
+        }
     }
 
     /** Closes the socket at once, without a closing handshake (§7.1.1 "Close the WebSocket Connection"). */
     public void abort() {
         state = State.CLOSED;
+        Thread timer = closeTimer;
+        if (timer != null && timer != Thread.currentThread()) {
+            timer.interrupt();
+        }
         try {
             socket.close();
         } catch (IOException ignored) {
