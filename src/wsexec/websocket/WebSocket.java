@@ -386,7 +386,7 @@ public final class WebSocket implements AutoCloseable {
         try {
             socket.shutdownOutput();
             long deadline = System.nanoTime() + limits.closeTimeout().toNanos();
-            byte[] sink = new byte[8192];
+            byte[] sink = new byte[512]; // usually nothing comes: thousands of closes should not cost 8 KiB each
             while (true) {
                 long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
                 if (left <= 0) {
