@@ -133,7 +133,9 @@ fi
 
 # build/wsexec: a launcher that uses the JDK found above (the default `java` of a machine may be
 # older than 21) and the start-up cache that fits the subcommand, when there is one that is newer
-# than the jar. JVM warnings go to stderr: stdout of `run` is the job's output.
+# than the jar (an AOT cache only if that JDK reads them). JVM warnings go to stderr: stdout of
+# `run` is the job's output.
+if [ "$JDK_MAJOR" -ge 25 ]; then kinds="aot jsa"; else kinds="jsa"; fi
 cat >build/wsexec <<LAUNCHER
 #!/bin/sh
 # Written by build.sh: runs build/wsexec.jar with the JDK it was built with.
@@ -145,13 +147,14 @@ case "\${1:-}" in
     *) name="" ;;
 esac
 cache=""
-if [ -n "\$name" ]; then
-    if [ "\$here/\$name.aot" -nt "\$jar" ]; then
-        cache="-XX:AOTCache=\$here/\$name.aot"
-    elif [ "\$here/\$name.jsa" -nt "\$jar" ]; then
-        cache="-XX:SharedArchiveFile=\$here/\$name.jsa"
+for kind in $kinds; do
+    if [ -z "\$cache" ] && [ -n "\$name" ] && [ "\$here/\$name.\$kind" -nt "\$jar" ]; then
+        case \$kind in
+            aot) cache="-XX:AOTCache=\$here/\$name.aot" ;;
+            jsa) cache="-XX:SharedArchiveFile=\$here/\$name.jsa" ;;
+        esac
     fi
-fi
+done
 exec "$JDK/bin/java" -Xlog:disable -Xlog:all=warning:stderr:uptime,level,tags \${cache:+"\$cache"} -jar "\$jar" "\$@"
 LAUNCHER
 chmod +x build/wsexec
