@@ -88,6 +88,16 @@ final class Client implements WebSocket.Listener {
         }
         HttpClient http = httpBuilder.build();
         try {
+            return run(http, token, interruptible);
+        } finally {
+            // Its selector thread would still wait in epoll when the JVM exits, and the JVM waits
+            // ~300 ms for threads in native code before it gives up on them (bench/README.md, Start-up).
+            http.shutdownNow();
+        }
+    }
+
+    private int run(HttpClient http, String token, boolean interruptible) {
+        try {
             WebSocket.Builder builder = http.newWebSocketBuilder().connectTimeout(options.connectTimeout());
             if (token != null) {
                 builder.header("Authorization", "Bearer " + token);
