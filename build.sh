@@ -50,6 +50,9 @@ if [ "${1:-}" = "--print-jdk" ]; then
 fi
 
 rm -rf build/classes
+# A start-up cache fits only the jar it was trained with, and JDK 25 does not always notice when the
+# jar changed (it then runs the cached, old classes): drop them before the jar is rewritten.
+rm -f build/wsexec.aot build/wsexec-run.aot build/wsexec.jsa build/wsexec-run.jsa
 mkdir -p build/classes
 find src -name '*.java' > build/sources.txt
 "$JDK/bin/javac" --release 21 -Werror -Xlint:all -encoding UTF-8 -d build/classes @build/sources.txt
@@ -58,18 +61,26 @@ find src -name '*.java' > build/sources.txt
 "$JDK/bin/jar" --create --file build/wsexec.jar --main-class wsexec.Main -C build/classes .
 echo "built build/wsexec.jar with $JDK"
 
-# Class-data-sharing archives for a faster start (bench/README.md, W5): one training run of a
-# server and of the client records the classes they load. A jar's manifest cannot add JVM flags,
-# so they are used by naming them:
-#   java -XX:SharedArchiveFile=build/wsexec.jsa -jar build/wsexec.jar serve
-#   java -XX:SharedArchiveFile=build/wsexec-run.jsa -jar build/wsexec.jar run -- ...
-# An archive only fits the JDK that made it and this very jar; java warns and starts without it
-# otherwise. WSEXEC_NO_CDS=1 skips this step; a failed training only warns.
-train_cds() {
-    local java=$JDK/bin/java log=build/cds-training.log url="" server
-    rm -f build/wsexec.jsa build/wsexec-run.jsa
-    "$java" -XX:ArchiveClassesAtExit=build/wsexec.jsa -Xlog:cds=off -Xlog:cds+dynamic=off \
-        -jar build/wsexec.jar serve --port 0 --quiet >"$log" 2>&1 &
+# Start-up caches (README "Faster start", bench/README.md "Start-up"): one training run of a server
+# and of the client running a job on it records what they load. With JDK 25 or newer that makes AOT
+# caches (JEP 483/514/515: classes loaded and linked ahead of time, plus method profiles):
+#   java -XX:AOTCache=build/wsexec.aot -jar build/wsexec.jar serve
+#   java -XX:AOTCache=build/wsexec-run.aot -jar build/wsexec.jar run -- ...
+# With JDK 21-24, dynamic class-data-sharing archives instead (build/wsexec.jsa, build/wsexec-run.jsa,
+# used with -XX:SharedArchiveFile=). Either fits only the JDK that made it and this very jar; the
+# launcher below uses one only when it is newer than the jar. WSEXEC_NO_CDS=1 skips this step; a
+# failed training only warns.
+JDK_MAJOR=$(jdk_major "$JDK/bin/javac")
+train_caches() {
+    local java=$JDK/bin/java log=build/cache-training.log url="" server client ext record quiet
+    if [ "$JDK_MAJOR" -ge 25 ]; then
+        ext=aot record=-XX:AOTCacheOutput= quiet="-Xlog:aot=off -Xlog:cds=off"
+    else
+        ext=jsa record=-XX:ArchiveClassesAtExit= quiet="-Xlog:cds=off -Xlog:cds+dynamic=off"
+    fi
+    : >"$log"
+    # shellcheck disable=SC2086
+    "$java" "${record}build/wsexec.$ext" $quiet -jar build/wsexec.jar serve --port 0 --quiet >>"$log" 2>&1 &
     server=$!
     for _ in $(seq 1 100); do
         url=$(grep -oE 'ws://[^ ]+' "$log" || true)
@@ -77,34 +88,74 @@ train_cds() {
         sleep 0.1
     done
     if [ -n "$url" ]; then
-        "$java" -XX:ArchiveClassesAtExit=build/wsexec-run.jsa -Xlog:cds=off -Xlog:cds+dynamic=off \
-            -jar build/wsexec.jar run --url "$url" -- 'echo trained' </dev/null >>"$log" 2>&1 || true
+        # The client's real path: handshake, one job with output, the exit event, the close.
+        # shellcheck disable=SC2086
+        "$java" "${record}build/wsexec-run.$ext" $quiet -jar build/wsexec.jar run --url "$url" -- 'echo trained' \
+            </dev/null >build/cache-training-run.log 2>&1 &
+        client=$!
+        # Once the job's output is in, the server has done its part: stop it, so that both JVMs
+        # write their caches at the same time (an AOT cache takes a few seconds to assemble).
+        for _ in $(seq 1 300); do
+            grep -q '^trained$' build/cache-training-run.log 2>/dev/null && break
+            kill -0 "$client" 2>/dev/null || break
+            sleep 0.05
+        done
+        kill "$server" 2>/dev/null || true
+        wait "$client" 2>/dev/null || true
+        cat build/cache-training-run.log >>"$log"
+        rm -f build/cache-training-run.log
     fi
     kill "$server" 2>/dev/null || true
     wait "$server" 2>/dev/null || true
-    if [ -s build/wsexec.jsa ] && [ -s build/wsexec-run.jsa ]; then
-        echo "built build/wsexec.jsa and build/wsexec-run.jsa (class-data-sharing archives)"
+    # A cache the JVM cannot map is worse than none (it warns at every start): check each once,
+    # with the mode that fails instead of falling back.
+    local f check
+    for f in build/wsexec.$ext build/wsexec-run.$ext; do
+        if [ "$ext" = aot ]; then check="-XX:AOTMode=on -XX:AOTCache=$f"; else check="-Xshare:on -XX:SharedArchiveFile=$f"; fi
+        # shellcheck disable=SC2086
+        if [ -s "$f" ] && ! "$java" $check -jar build/wsexec.jar --version >>"$log" 2>&1; then
+            rm -f "$f"
+        fi
+    done
+    if [ -s build/wsexec.$ext ] && [ -s build/wsexec-run.$ext ]; then
+        if [ "$ext" = aot ]; then
+            echo "built build/wsexec.aot and build/wsexec-run.aot (AOT caches)"
+        else
+            echo "built build/wsexec.jsa and build/wsexec-run.jsa (class-data-sharing archives)"
+        fi
     else
-        echo "build.sh: warning: no class-data-sharing archive (see $log); the jar works without it" >&2
+        echo "build.sh: warning: no start-up cache (see $log); the jar works without it" >&2
     fi
 }
 if [ "${WSEXEC_NO_CDS:-}" != 1 ]; then
-    train_cds
+    train_caches
 fi
 
 # build/wsexec: a launcher that uses the JDK found above (the default `java` of a machine may be
-# older than 21) and the archive that fits the subcommand, when there is one.
+# older than 21) and the start-up cache that fits the subcommand, when there is one that is newer
+# than the jar (an AOT cache only if that JDK reads them). JVM warnings go to stderr: stdout of
+# `run` is the job's output.
+if [ "$JDK_MAJOR" -ge 25 ]; then kinds="aot jsa"; else kinds="jsa"; fi
 cat >build/wsexec <<LAUNCHER
 #!/bin/sh
 # Written by build.sh: runs build/wsexec.jar with the JDK it was built with.
 here=\$(dirname "\$0")
-archive=""
+jar=\$here/wsexec.jar
 case "\${1:-}" in
-    run) [ -s "\$here/wsexec-run.jsa" ] && archive="-XX:SharedArchiveFile=\$here/wsexec-run.jsa -Xshare:auto" ;;
-    serve|echo) [ -s "\$here/wsexec.jsa" ] && archive="-XX:SharedArchiveFile=\$here/wsexec.jsa -Xshare:auto" ;;
+    run) name=wsexec-run ;;
+    serve|echo) name=wsexec ;;
+    *) name="" ;;
 esac
-# shellcheck disable=SC2086
-exec "$JDK/bin/java" \$archive -jar "\$here/wsexec.jar" "\$@"
+cache=""
+for kind in $kinds; do
+    if [ -z "\$cache" ] && [ -n "\$name" ] && [ "\$here/\$name.\$kind" -nt "\$jar" ]; then
+        case \$kind in
+            aot) cache="-XX:AOTCache=\$here/\$name.aot" ;;
+            jsa) cache="-XX:SharedArchiveFile=\$here/\$name.jsa" ;;
+        esac
+    fi
+done
+exec "$JDK/bin/java" -Xlog:disable -Xlog:all=warning:stderr:uptime,level,tags \${cache:+"\$cache"} -jar "\$jar" "\$@"
 LAUNCHER
 chmod +x build/wsexec
 echo "wrote build/wsexec (launcher: build/wsexec serve | run -- COMMAND | echo)"

@@ -15,8 +15,17 @@ const ROOT = path.dirname(BENCH);
 const WORK = path.join(BENCH, 'work');
 const JAVA = process.env.JAVA;
 const JAR = path.join(ROOT, 'build', 'wsexec.jar');
-const CDS = path.join(ROOT, 'build', 'wsexec.jsa'); // made by build.sh: the server's class-data-sharing archive
-const CDS_RUN = path.join(ROOT, 'build', 'wsexec-run.jsa'); // and the client's
+// The start-up cache build.sh made for the server ('wsexec') or the client ('wsexec-run'), chosen as the
+// build/wsexec launcher does: the AOT cache (JDK 25+), else the class-data-sharing archive (JDK 21-24),
+// and only one newer than the jar. { opts, label } or null.
+function startupCache(name) {
+    const jarTime = fs.statSync(JAR).mtimeMs;
+    for (const [ext, flag] of [['aot', '-XX:AOTCache='], ['jsa', '-XX:SharedArchiveFile=']]) {
+        const file = path.join(ROOT, 'build', `${name}.${ext}`);
+        if (fs.existsSync(file) && fs.statSync(file).mtimeMs > jarTime) return { opts: [flag + file], label: `${flag}build/${name}.${ext}` };
+    }
+    return null;
+}
 const QUICK = process.env.BENCH_QUICK === '1';
 const RUNS = Number(process.env.BENCH_RUNS || (QUICK ? 1 : 5));
 const SLOW_RUNS = Number(process.env.BENCH_SLOW_RUNS || 1); // websocketd on W1-10M, see below
@@ -35,10 +44,10 @@ const now = () => Number(process.hrtime.bigint()) / 1e6;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const log = (...a) => console.error(`[bench ${((Date.now() - began) / 1000).toFixed(0)}s]`, ...a);
 
-// The wsexec server is started exactly as README says: java [CDS archive] -jar build/wsexec.jar serve.
+// The wsexec server is started as build/wsexec starts it: java [start-up cache] -jar build/wsexec.jar serve.
 const javaOpts = () => (process.env.WSEXEC_JAVA_OPTS !== undefined
     ? process.env.WSEXEC_JAVA_OPTS.split(' ').filter(Boolean)
-    : (fs.existsSync(CDS) ? ['-XX:SharedArchiveFile=' + CDS] : []));
+    : (startupCache('wsexec') || { opts: [] }).opts);
 // serve requires a token, as it does for every user: the bench gives it one from a file and puts it in
 // the client's URL (a browser's way; the header would cost the same).
 const TOKEN = crypto.randomBytes(24).toString('base64url');
@@ -221,7 +230,8 @@ async function runTrue(runs) {
     const s = await startServer(SERVERS.find((x) => x.name === 'wsexec'));
     const rows = [];
     const variants = [['wsexec `run -- true`, plain `java -jar`', []]];
-    if (fs.existsSync(CDS_RUN)) variants.push(['wsexec `run -- true`, `java -XX:SharedArchiveFile=build/wsexec-run.jsa -jar`', ['-XX:SharedArchiveFile=' + CDS_RUN]]);
+    const cache = startupCache('wsexec-run');
+    if (cache) variants.push([`wsexec \`run -- true\`, \`java ${cache.label} -jar\` (as build/wsexec run)`, cache.opts]);
     try {
         for (const [label, opts] of variants) {
             const results = [];
@@ -342,9 +352,10 @@ async function main() {
             if (server.name === 'wsexec') {
                 const plain = (p) => [JAVA, '-jar', JAR, 'serve', '--port', String(p), '--quiet', '--token-file', TOKEN_FILE];
                 rows.push(Object.assign(await runStartup(server, 'wsexec, plain `java -jar`', plain, RUNS), { title: titles.W5 }));
-                if (fs.existsSync(CDS)) {
-                    const cds = (p) => [JAVA, '-XX:SharedArchiveFile=' + CDS, '-jar', JAR, 'serve', '--port', String(p), '--quiet', '--token-file', TOKEN_FILE];
-                    rows.push(Object.assign(await runStartup(server, 'wsexec, `java -XX:SharedArchiveFile=build/wsexec.jsa -jar`', cds, RUNS), { title: titles.W5 }));
+                const cache = startupCache('wsexec');
+                if (cache) {
+                    const cached = (p) => [JAVA, ...cache.opts, '-jar', JAR, 'serve', '--port', String(p), '--quiet', '--token-file', TOKEN_FILE];
+                    rows.push(Object.assign(await runStartup(server, `wsexec, \`java ${cache.label} -jar\` (as build/wsexec serve)`, cached, RUNS), { title: titles.W5 }));
                 }
                 continue;
             }

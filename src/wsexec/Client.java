@@ -82,6 +82,9 @@ final class Client implements WebSocket.Listener {
             if (options.cacert() != null) {
                 SSLContext trusting = Tls.trusting(options.cacert());
                 httpBuilder.sslContext(trusting).sslParameters(Tls.parameters(trusting));
+            } else if (options.url().getScheme().equalsIgnoreCase("ws")) {
+                // Plain ws:// needs no TLS: spare the start-up the JDK's default context (bench/README.md, Start-up)
+                httpBuilder.sslContext(Tls.none()).sslParameters(Tls.noneParameters());
             }
             token = token(options, System.getenv());
         } catch (IOException | GeneralSecurityException e) {
@@ -89,6 +92,16 @@ final class Client implements WebSocket.Listener {
             return FAILED;
         }
         HttpClient http = httpBuilder.build();
+        try {
+            return run(http, token, interruptible);
+        } finally {
+            // Its selector thread would still wait in epoll when the JVM exits, and the JVM waits
+            // ~300 ms for threads in native code before it gives up on them (bench/README.md, Start-up).
+            http.shutdownNow();
+        }
+    }
+
+    private int run(HttpClient http, String token, boolean interruptible) {
         try {
             WebSocket.Builder builder = http.newWebSocketBuilder().connectTimeout(options.connectTimeout());
             if (token != null) {

@@ -43,28 +43,31 @@ public final class Main {
             err.println("wsexec: " + e.getMessage());
             return USAGE;
         }
-        return switch (command) {
-            case CommandLine.Help help -> {
-                out.print(CommandLine.USAGE);
-                yield 0;
-            }
-            case CommandLine.Version version -> {
-                out.println("wsexec " + VERSION);
-                yield 0;
-            }
-            case CommandLine.Serve serve -> {
-                Log.format(serve.logFormat());
-                yield serve(serve.server(), serve.observability(),
-                        serve.program() == null ? new ExecEndpoint(serve.exec()) : new ProgramEndpoint(serve.program()),
-                        serve.program() == null ? "serving" : "serving " + String.join(" ", serve.server().access().program()),
-                        serve.shutdownGrace(), out, err);
-            }
-            case CommandLine.Echo echo -> {
-                Log.format(echo.logFormat());
-                yield serve(echo.server(), echo.observability(), new EchoEndpoint(), "echoing", java.time.Duration.ZERO, out, err);
-            }
-            case CommandLine.Run run -> new Client(run, in, out, err).run(ownProcess);
-        };
+        // Not a pattern switch: its first run spins a class at run time (SwitchBootstraps), which
+        // cost tens of milliseconds of every start (bench/README.md, Start-up).
+        if (command instanceof CommandLine.Run run) {
+            return new Client(run, in, out, err).run(ownProcess);
+        }
+        if (command instanceof CommandLine.Serve serve) {
+            Log.format(serve.logFormat());
+            return serve(serve.server(), serve.observability(),
+                    serve.program() == null ? new ExecEndpoint(serve.exec()) : new ProgramEndpoint(serve.program()),
+                    serve.program() == null ? "serving" : "serving " + String.join(" ", serve.server().access().program()),
+                    serve.shutdownGrace(), out, err);
+        }
+        if (command instanceof CommandLine.Echo echo) {
+            Log.format(echo.logFormat());
+            return serve(echo.server(), echo.observability(), new EchoEndpoint(), "echoing", java.time.Duration.ZERO, out, err);
+        }
+        if (command instanceof CommandLine.Version) {
+            out.println("wsexec " + VERSION);
+            return 0;
+        }
+        if (command instanceof CommandLine.Help) {
+            out.print(CommandLine.USAGE);
+            return 0;
+        }
+        throw new AssertionError("unhandled command " + command);
     }
 
     /** Starts a server, prints its URL, and serves until the process is told to stop (SIGTERM, SIGINT). */

@@ -11,9 +11,18 @@ import java.security.cert.Certificate;
 import java.security.cert.CertificateFactory;
 import java.util.Arrays;
 
+import java.security.SecureRandom;
+
+import javax.net.ssl.KeyManager;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLContextSpi;
+import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLServerSocketFactory;
+import javax.net.ssl.SSLSessionContext;
+import javax.net.ssl.SSLSocketFactory;
+import javax.net.ssl.TrustManager;
 import javax.net.ssl.TrustManagerFactory;
 
 /**
@@ -73,5 +82,74 @@ final class Tls {
         SSLParameters parameters = context.getDefaultSSLParameters();
         parameters.setProtocols(PROTOCOLS);
         return parameters;
+    }
+
+    /**
+     * A context for a client that never speaks TLS ({@code run} with a {@code ws://} URL).
+     * {@code HttpClient} sets up the JDK's default context when given none, which loads and parses
+     * every certificate authority the JDK trusts: the largest part of a client's start. This one
+     * costs nothing and refuses every use, so a TLS connection cannot silently go unchecked.
+     */
+    static SSLContext none() {
+        return new SSLContext(new Unusable(), null, "none") {
+        };
+    }
+
+    /** Hand it {@link #none()}'s context with these: asking that context for its own would fail. */
+    static SSLParameters noneParameters() {
+        SSLParameters parameters = new SSLParameters();
+        parameters.setProtocols(PROTOCOLS);
+        return parameters;
+    }
+
+    private static final class Unusable extends SSLContextSpi {
+        private static IllegalStateException refused() {
+            return new IllegalStateException("TLS is not set up for this client (a ws:// URL)");
+        }
+
+        @Override
+        protected void engineInit(KeyManager[] km, TrustManager[] tm, SecureRandom sr) {
+            throw refused();
+        }
+
+        @Override
+        protected SSLSocketFactory engineGetSocketFactory() {
+            throw refused();
+        }
+
+        @Override
+        protected SSLServerSocketFactory engineGetServerSocketFactory() {
+            throw refused();
+        }
+
+        @Override
+        protected SSLEngine engineCreateSSLEngine() {
+            throw refused();
+        }
+
+        @Override
+        protected SSLEngine engineCreateSSLEngine(String host, int port) {
+            throw refused();
+        }
+
+        @Override
+        protected SSLSessionContext engineGetServerSessionContext() {
+            throw refused();
+        }
+
+        @Override
+        protected SSLSessionContext engineGetClientSessionContext() {
+            throw refused();
+        }
+
+        @Override
+        protected SSLParameters engineGetDefaultSSLParameters() {
+            throw refused();
+        }
+
+        @Override
+        protected SSLParameters engineGetSupportedSSLParameters() {
+            throw refused();
+        }
     }
 }

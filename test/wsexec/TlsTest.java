@@ -2,6 +2,7 @@ package wsexec;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
@@ -62,6 +63,16 @@ class TlsTest {
         Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
         String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(p.waitFor(30, TimeUnit.SECONDS) && p.exitValue() == 0, "keytool failed: " + output);
+    }
+
+    @Test
+    void theContextOfAWsClientRefusesEveryUseInsteadOfSpeakingUncheckedTls() {
+        SSLContext none = Tls.none();
+        assertThrows(IllegalStateException.class, none::createSSLEngine);
+        assertThrows(IllegalStateException.class, () -> none.createSSLEngine("localhost", 443));
+        assertThrows(IllegalStateException.class, none::getSocketFactory);
+        assertThrows(IllegalStateException.class, () -> none.init(null, null, null));
+        assertEquals(List.of(Tls.PROTOCOLS), List.of(Tls.noneParameters().getProtocols()));
     }
 
     @Test
