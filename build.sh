@@ -40,6 +40,18 @@ if ! JDK=$(find_jdk); then
     exit 1
 fi
 
+# JVM options of the server (serve, echo), used by the launcher, the cache training and the bench.
+# A server's heap holds little that lives long (idle connections: a few KB each), but every job start
+# makes ~100 KB of garbage. G1's defaults on this 24 GB machine let the young generation grow to
+# hundreds of MB during a burst of job starts and keep it: 120+ KB of RSS per idle connection after
+# 5,000 jobs. The serial collector with an 8 MB young generation keeps that garbage in 8 MB (about
+# 12 KB per connection; bench/README.md, W4). Pauses stay short because the live heap is small.
+SERVER_JVM_OPTS="-XX:+UseSerialGC -Xmn8m"
+if [ "${1:-}" = "--print-server-opts" ]; then
+    echo "$SERVER_JVM_OPTS"
+    exit 0
+fi
+
 if [ "${1:-}" = "--print-java" ]; then
     echo "$JDK/bin/java"
     exit 0
@@ -80,7 +92,7 @@ train_caches() {
     fi
     : >"$log"
     # shellcheck disable=SC2086
-    "$java" "${record}build/wsexec.$ext" $quiet -jar build/wsexec.jar serve --port 0 --quiet >>"$log" 2>&1 &
+    "$java" $SERVER_JVM_OPTS "${record}build/wsexec.$ext" $quiet -jar build/wsexec.jar serve --port 0 --quiet >>"$log" 2>&1 &
     server=$!
     for _ in $(seq 1 100); do
         url=$(grep -oE 'ws://[^ ]+' "$log" || true)
@@ -109,9 +121,11 @@ train_caches() {
     wait "$server" 2>/dev/null || true
     # A cache the JVM cannot map is worse than none (it warns at every start): check each once,
     # with the mode that fails instead of falling back.
-    local f check
+    local f check opts
     for f in build/wsexec.$ext build/wsexec-run.$ext; do
-        if [ "$ext" = aot ]; then check="-XX:AOTMode=on -XX:AOTCache=$f"; else check="-Xshare:on -XX:SharedArchiveFile=$f"; fi
+        opts=""
+        [ "$f" = build/wsexec.$ext ] && opts=$SERVER_JVM_OPTS
+        if [ "$ext" = aot ]; then check="$opts -XX:AOTMode=on -XX:AOTCache=$f"; else check="$opts -Xshare:on -XX:SharedArchiveFile=$f"; fi
         # shellcheck disable=SC2086
         if [ -s "$f" ] && ! "$java" $check -jar build/wsexec.jar --version >>"$log" 2>&1; then
             rm -f "$f"
@@ -141,9 +155,10 @@ cat >build/wsexec <<LAUNCHER
 # Written by build.sh: runs build/wsexec.jar with the JDK it was built with.
 here=\$(dirname "\$0")
 jar=\$here/wsexec.jar
+opts=""
 case "\${1:-}" in
     run) name=wsexec-run ;;
-    serve|echo) name=wsexec ;;
+    serve|echo) name=wsexec opts="$SERVER_JVM_OPTS" ;;
     *) name="" ;;
 esac
 cache=""
@@ -155,7 +170,8 @@ for kind in $kinds; do
         esac
     fi
 done
-exec "$JDK/bin/java" -Xlog:disable -Xlog:all=warning:stderr:uptime,level,tags \${cache:+"\$cache"} -jar "\$jar" "\$@"
+# shellcheck disable=SC2086
+exec "$JDK/bin/java" \$opts -Xlog:disable -Xlog:all=warning:stderr:uptime,level,tags \${cache:+"\$cache"} -jar "\$jar" "\$@"
 LAUNCHER
 chmod +x build/wsexec
 echo "wrote build/wsexec (launcher: build/wsexec serve | run -- COMMAND | echo)"

@@ -45,9 +45,12 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const log = (...a) => console.error(`[bench ${((Date.now() - began) / 1000).toFixed(0)}s]`, ...a);
 
 // The wsexec server is started as build/wsexec starts it: java [start-up cache] -jar build/wsexec.jar serve.
+// The server's JVM options, as the launcher (build/wsexec serve) passes them: build.sh's
+// SERVER_JVM_OPTS (collector and young generation) and the start-up cache.
+const SERVER_OPTS = spawnSync(path.join(ROOT, 'build.sh'), ['--print-server-opts'], { encoding: 'utf8' }).stdout.trim().split(' ').filter(Boolean);
 const javaOpts = () => (process.env.WSEXEC_JAVA_OPTS !== undefined
     ? process.env.WSEXEC_JAVA_OPTS.split(' ').filter(Boolean)
-    : (startupCache('wsexec') || { opts: [] }).opts);
+    : [...SERVER_OPTS, ...(startupCache('wsexec') || { opts: [] }).opts]);
 // serve requires a token, as it does for every user: the bench gives it one from a file and puts it in
 // the client's URL (a browser's way; the header would cost the same).
 const TOKEN = crypto.randomBytes(24).toString('base64url');
@@ -354,8 +357,8 @@ async function main() {
                 rows.push(Object.assign(await runStartup(server, 'wsexec, plain `java -jar`', plain, RUNS), { title: titles.W5 }));
                 const cache = startupCache('wsexec');
                 if (cache) {
-                    const cached = (p) => [JAVA, ...cache.opts, '-jar', JAR, 'serve', '--port', String(p), '--quiet', '--token-file', TOKEN_FILE];
-                    rows.push(Object.assign(await runStartup(server, `wsexec, \`java ${cache.label} -jar\` (as build/wsexec serve)`, cached, RUNS), { title: titles.W5 }));
+                    const cached = (p) => [JAVA, ...SERVER_OPTS, ...cache.opts, '-jar', JAR, 'serve', '--port', String(p), '--quiet', '--token-file', TOKEN_FILE];
+                    rows.push(Object.assign(await runStartup(server, `wsexec, \`java ${[...SERVER_OPTS, cache.label].join(' ')} -jar\` (as build/wsexec serve)`, cached, RUNS), { title: titles.W5 }));
                 }
                 continue;
             }
