@@ -57,7 +57,7 @@ const TOKEN = crypto.randomBytes(24).toString('base64url');
 const TOKEN_FILE = path.join(WORK, 'token');
 fs.mkdirSync(WORK, { recursive: true });
 fs.writeFileSync(TOKEN_FILE, TOKEN, { mode: 0o600 });
-const urlFor = (proto, port) => `ws://127.0.0.1:${port}/` + (proto === 'wsexec' ? `?token=${TOKEN}` : '');
+const urlFor = (proto, port) => `ws://127.0.0.1:${port}/` + (proto.startsWith('wsexec') ? `?token=${TOKEN}` : '');
 const wsexecServe = (port, extra = []) => [JAVA, ...javaOpts(), '-jar', JAR, 'serve', '--port', String(port), '--quiet', '--token-file', TOKEN_FILE,
     '--max-connections', '20000', '--max-connections-per-address', '20000', '--max-jobs', '20000', ...extra];
 

@@ -10,8 +10,9 @@
 //   node client.js startup  PROTO URL -- SERVER… W5: launches SERVER, prints ms to the first accepted handshake
 //
 // PROTO: pipe (no server: the client runs CMD itself and reads its stdout through a pipe, the limit),
-//        wsexec (exec with "binary":true: output in binary frames, started/exit/error as JSON),
-//        wsexec-json (the same server with JSON output events, as the console gets them),
+//        wsexec (JSON output events, the protocol's default, as the console and most clients get them),
+//        wsexec-binary (the same server, exec with "binary":true: output in binary frames; less server
+//        CPU, but measured slower through this Node client: bench/README.md),
 //        raw (binary frames of output, then a text {"exit":N}: the small Node and Python peers),
 //        websocketd (one text message per line, then a marker line from the wrapper), socketio (the original).
 'use strict';
@@ -39,8 +40,8 @@ function job(proto, url, cmd, onData, onExit, onError) {
     ws.on('error', (e) => { if (!done) { done = true; onError(e); } });
     ws.on('close', () => { if (!done) { done = true; onError(new Error('connection closed before exit')); } });
     ws.on('open', () => {
-        if (proto === 'wsexec') ws.send(JSON.stringify({ type: 'exec', id: '1', command: cmd, binary: true }));
-        else if (proto === 'wsexec-json') ws.send(JSON.stringify({ type: 'exec', id: '1', command: cmd }));
+        if (proto === 'wsexec') ws.send(JSON.stringify({ type: 'exec', id: '1', command: cmd }));
+        else if (proto === 'wsexec-binary') ws.send(JSON.stringify({ type: 'exec', id: '1', command: cmd, binary: true }));
         else if (proto === 'raw' || proto === 'websocketd') ws.send(cmd);
         // socketio: wait for the Engine.IO open packet
     });
@@ -48,7 +49,7 @@ function job(proto, url, cmd, onData, onExit, onError) {
         if (done) return;
         switch (proto) {
             case 'wsexec':
-            case 'wsexec-json': {
+            case 'wsexec-binary': {
                 if (isBinary) {
                     // binary output (docs/PROTOCOL.md): stream byte (1 stdout, 2 stderr), id length, id, bytes
                     const start = 2 + data[1];
