@@ -41,14 +41,24 @@ if ! JDK=$(find_jdk); then
 fi
 
 # JVM options of the server (serve, echo), used by the launcher, the cache training and the bench.
-# A server's heap holds little that lives long (idle connections: a few KB each), but every job start
-# makes ~100 KB of garbage. G1's defaults on this 24 GB machine let the young generation grow to
-# hundreds of MB during a burst of job starts and keep it: 120+ KB of RSS per idle connection after
-# 5,000 jobs. The serial collector with an 8 MB young generation keeps that garbage in 8 MB (about
-# 12 KB per connection; bench/README.md, W4). Pauses stay short because the live heap is small.
-SERVER_JVM_OPTS="-XX:+UseSerialGC -Xmn8m"
+# A server's heap holds little that lives long (an idle connection is a few KB), but every job start
+# makes ~100 KB of garbage. With G1's defaults on this 24 GB machine the young generation grew to
+# hundreds of MB during a burst of job starts and stayed: 120+ KB of RSS per idle connection after
+# 5,000 one-job connections. The serial collector with an 8 MB young generation keeps that garbage in
+# 8 MB (about 10 KB per connection; bench/README.md, W4); pauses stay short because the live heap is
+# small. After a burst, the server runs one full collection (Server.HEAP_TRIM_PEAK): the heap then
+# shrinks at once to 40 % free (not in steps, not below 16 MB), and the C heap is trimmed every 5 s,
+# so RSS returns near idle when the connections close.
+server_jvm_opts() {
+    local opts="-XX:+UseSerialGC -Xms16m -Xmn8m -XX:MinHeapFreeRatio=20 -XX:MaxHeapFreeRatio=40 -XX:-ShrinkHeapInSteps"
+    # TrimNativeHeapInterval is in JDK 22 and later updates of 21; an unknown -XX option stops the JVM.
+    if "$JDK/bin/java" -XX:TrimNativeHeapInterval=5000 -version >/dev/null 2>&1; then
+        opts="$opts -XX:TrimNativeHeapInterval=5000"
+    fi
+    echo "$opts"
+}
 if [ "${1:-}" = "--print-server-opts" ]; then
-    echo "$SERVER_JVM_OPTS"
+    server_jvm_opts
     exit 0
 fi
 
@@ -83,6 +93,7 @@ echo "built build/wsexec.jar with $JDK"
 # launcher below uses one only when it is newer than the jar. WSEXEC_NO_CDS=1 skips this step; a
 # failed training only warns.
 JDK_MAJOR=$(jdk_major "$JDK/bin/javac")
+SERVER_JVM_OPTS=$(server_jvm_opts)
 train_caches() {
     local java=$JDK/bin/java log=build/cache-training.log url="" server client ext record quiet
     if [ "$JDK_MAJOR" -ge 25 ]; then

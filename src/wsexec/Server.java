@@ -130,6 +130,17 @@ final class Server implements AutoCloseable {
     private final ServerSocket serverSocket;
     private final Set<WebSocket> open = ConcurrentHashMap.newKeySet();
     private final AtomicInteger connections = new AtomicInteger();
+    /** The most connections open at once since the heap was last given back (see {@link #ended}). */
+    private final AtomicInteger peakConnections = new AtomicInteger();
+
+    /**
+     * When this many connections or more were open and three quarters of them have closed, the
+     * server runs one full collection so that the collector can return the heap they used
+     * ({@code -XX:+UseSerialGC} shrinks only after a full collection, which an idle server never
+     * triggers on its own): RSS goes back near idle after a burst instead of staying at its peak.
+     */
+    static final int HEAP_TRIM_PEAK = 1000;
+    private final AtomicInteger heapTrims = new AtomicInteger();
     private final Map<InetAddress, Integer> perAddress = new ConcurrentHashMap<>();
     private final Thread acceptor;
     private final Observability observability;
@@ -172,6 +183,11 @@ final class Server implements AutoCloseable {
         return config.tls() != null;
     }
 
+    /** How many times a burst of connections ended and the heap was collected for it. */
+    int heapTrims() {
+        return heapTrims.get();
+    }
+
     int openConnections() {
         return connections.get();
     }
@@ -204,6 +220,7 @@ final class Server implements AutoCloseable {
     private void connection(Socket socket) {
         Peer peer = new Peer(socket.getInetAddress(), socket.getPort());
         int count = connections.incrementAndGet();
+        peakConnections.accumulateAndGet(count, Math::max);
         int fromPeer = perAddress.merge(peer.address(), 1, Integer::sum);
         // The request head must be complete within the handshake timeout; a slow or silent
         // client is cut off by closing its socket, which ends the blocked read.
@@ -328,7 +345,13 @@ final class Server implements AutoCloseable {
     }
 
     private void ended(Socket socket, Peer peer) {
-        connections.decrementAndGet();
+        int left = connections.decrementAndGet();
+        int peak = peakConnections.get();
+        if (peak >= HEAP_TRIM_PEAK && left * 4 <= peak && peakConnections.compareAndSet(peak, left)) {
+            heapTrims.incrementAndGet();
+            Log.info("connections fell from " + peak + " to " + left + ": returning their memory");
+            Timers.after(1000, System::gc); // once the closes in flight are done
+        }
         perAddress.computeIfPresent(peer.address(), (address, n) -> n == 1 ? null : n - 1);
         closeQuietly(socket);
     }
