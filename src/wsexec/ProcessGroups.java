@@ -143,7 +143,9 @@ final class ProcessGroups {
      * the job's own program, or is gone.
      */
     private static void awaitGroupLeader(Process process) {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
+        // Milliseconds normally; seconds only when the machine is so loaded that the job's first
+        // execs wait for a CPU (seen at a load average of 6 on 2 cores, where 1 s was not enough).
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
         while (process.isAlive() && !runsJob(process.pid()) && System.nanoTime() < deadline) {
             try {
                 Thread.sleep(1);
