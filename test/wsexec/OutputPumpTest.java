@@ -90,28 +90,38 @@ class OutputPumpTest {
 
     /** Runs a pump into a real socket and decodes what the client receives back into bytes. */
     private static byte[] pumpAndDecode(InputStream pipe) throws Exception {
+        ByteArrayOutputStream received = new ByteArrayOutputStream();
+        for (Message message : pump(pipe, "7", "stdout", false)) {
+            assertTrue(message instanceof Message.Text, "only text frames: " + message);
+            @SuppressWarnings("unchecked")
+            Map<String, Object> event = (Map<String, Object>) Json.parse(((Message.Text) message).text());
+            assertEquals("output", event.get("type"));
+            assertEquals("7", event.get("id"));
+            Object data = event.get("data");
+            received.writeBytes(data != null ? ((String) data).getBytes(StandardCharsets.UTF_8)
+                    : Base64.getDecoder().decode((String) event.get("base64")));
+        }
+        return received.toByteArray();
+    }
+
+    /** Runs a pump into a real socket until the pipe ends; returns every message the client receives. */
+    private static java.util.List<Message> pump(InputStream pipe, String id, String stream, boolean binary) throws Exception {
         try (ServerSocket listener = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
              Socket client = new Socket(InetAddress.getLoopbackAddress(), listener.getLocalPort());
              Socket server = listener.accept()) {
             WebSocket webSocket = new WebSocket(server, server.getInputStream(), WebSocketLimits.DEFAULTS, null);
             Thread pump = Thread.ofPlatform().start(() -> {
-                assertTrue(new OutputPump(pipe, webSocket, "7", "stdout").run());
+                assertTrue(new OutputPump(pipe, webSocket, id, stream, binary).run());
                 webSocket.abort();
             });
-            ByteArrayOutputStream received = new ByteArrayOutputStream();
+            java.util.List<Message> messages = new java.util.ArrayList<>();
             Receiver receiver = new Receiver(false, WebSocketLimits.DEFAULTS);
             ByteBuffer buffer = ByteBuffer.allocate(1 << 16).flip();
             InputStream in = client.getInputStream();
             while (true) {
                 Message message = receiver.receive(buffer);
-                if (message instanceof Message.Text text) {
-                    @SuppressWarnings("unchecked")
-                    Map<String, Object> event = (Map<String, Object>) Json.parse(text.text());
-                    assertEquals("output", event.get("type"));
-                    assertEquals("7", event.get("id"));
-                    Object data = event.get("data");
-                    received.writeBytes(data != null ? ((String) data).getBytes(StandardCharsets.UTF_8)
-                            : Base64.getDecoder().decode((String) event.get("base64")));
+                if (message != null) {
+                    messages.add(message);
                     continue;
                 }
                 buffer.compact();
@@ -122,7 +132,7 @@ class OutputPumpTest {
                 buffer.position(buffer.position() + n).flip();
             }
             pump.join();
-            return received.toByteArray();
+            return messages;
         }
     }
 
@@ -191,34 +201,11 @@ class OutputPumpTest {
 
     /** Runs a binary pump into a real socket; returns the payload of each frame the client receives. */
     private static java.util.List<byte[]> pumpBinary(InputStream pipe, String id, String stream) throws Exception {
-        try (ServerSocket listener = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
-             Socket client = new Socket(InetAddress.getLoopbackAddress(), listener.getLocalPort());
-             Socket server = listener.accept()) {
-            WebSocket webSocket = new WebSocket(server, server.getInputStream(), WebSocketLimits.DEFAULTS, null);
-            Thread pump = Thread.ofPlatform().start(() -> {
-                assertTrue(new OutputPump(pipe, webSocket, id, stream, true).run());
-                webSocket.abort();
-            });
-            java.util.List<byte[]> frames = new java.util.ArrayList<>();
-            Receiver receiver = new Receiver(false, WebSocketLimits.DEFAULTS);
-            ByteBuffer buffer = ByteBuffer.allocate(1 << 16).flip();
-            InputStream in = client.getInputStream();
-            while (true) {
-                Message message = receiver.receive(buffer);
-                if (message instanceof Message.Binary binary) {
-                    frames.add(binary.data());
-                    continue;
-                }
-                assertEquals(null, message, "only binary frames");
-                buffer.compact();
-                int n = in.read(buffer.array(), buffer.position(), buffer.remaining());
-                if (n < 0) {
-                    break;
-                }
-                buffer.position(buffer.position() + n).flip();
-            }
-            pump.join();
-            return frames;
+        java.util.List<byte[]> frames = new java.util.ArrayList<>();
+        for (Message message : pump(pipe, id, stream, true)) {
+            assertTrue(message instanceof Message.Binary, "only binary frames: " + message);
+            frames.add(((Message.Binary) message).data());
         }
+        return frames;
     }
 }
