@@ -4,8 +4,6 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.Base64;
 import java.util.Map;
 
@@ -107,12 +105,7 @@ public final class Handshake {
 
     /** §1.3 and §4.2.2: base64(SHA-1(key + GUID)). */
     public static String acceptKey(String key) {
-        try {
-            byte[] digest = MessageDigest.getInstance("SHA-1").digest((key + GUID).getBytes(StandardCharsets.US_ASCII));
-            return Base64.getEncoder().encodeToString(digest);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("every Java platform has SHA-1", e);
-        }
+        return Base64.getEncoder().encodeToString(Sha1.digest((key + GUID).getBytes(StandardCharsets.US_ASCII)));
     }
 
     /** §4.2.2 step 5: the 101 answer that completes the handshake. */
