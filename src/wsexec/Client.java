@@ -82,6 +82,31 @@ final class Client implements WebSocket.Listener {
     }
 
     /**
+     * Our stdin for the job: descriptor 0, read {@link #interruptible}; or nothing, when we were
+     * started with descriptor 0 closed ({@code wsexec run … <&-}).
+     *
+     * <p>The JVM does not reopen a closed descriptor 0 on {@code /dev/null} as C programs' start-up
+     * code often does: the lowest free descriptor goes to the first file it opens for itself, the
+     * JDK's module image ({@code lib/modules}, measured on JDK 25 with and without a start-up
+     * cache). Reading "stdin" then sent that file, over a hundred megabytes of it, to the job.
+     */
+    static InputStream standardInput() {
+        if (isSameFile(java.nio.file.Path.of("/proc/self/fd/0"),
+                java.nio.file.Path.of(System.getProperty("java.home"), "lib", "modules"))) {
+            return InputStream.nullInputStream();
+        }
+        return interruptible(new java.io.FileInputStream(java.io.FileDescriptor.in));
+    }
+
+    private static boolean isSameFile(java.nio.file.Path a, java.nio.file.Path b) {
+        try {
+            return java.nio.file.Files.isSameFile(a, b);
+        } catch (IOException e) {
+            return false; // no /proc, or no module image: nothing to mistake for stdin
+        }
+    }
+
+    /**
      * Runs the command to its end.
      *
      * @param interruptible whether this client is the whole process: then a shutdown hook turns

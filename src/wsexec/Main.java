@@ -1,7 +1,5 @@
 package wsexec;
 
-import java.io.FileDescriptor;
-import java.io.FileInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
@@ -24,7 +22,7 @@ public final class Main {
     }
 
     public static void main(String[] args) {
-        int status = run(args, Client.interruptible(new FileInputStream(FileDescriptor.in)), System.out, System.err, true);
+        int status = run(args, Client.standardInput(), System.out, System.err, true);
         System.out.flush();
         System.exit(status);
     }

@@ -63,6 +63,20 @@ class ClientStdinTest {
         }
     }
 
+    /** {@code run … <&-}: the job gets an empty stdin, not the file the JVM opened on descriptor 0. */
+    @Test
+    void startedWithStdinClosedTheJobReadsNothing() throws Exception {
+        try (TestServer server = TestServer.exec()) {
+            Process run = new ProcessBuilder("/bin/sh", "-c", "exec \"$0\" -jar \"$1\" run --url \"$2\" -- 'wc -c' <&-",
+                    JarProcess.java(), JarProcess.JAR.toString(), server.url()).redirectErrorStream(true).start();
+            run.getOutputStream().close();
+            assertTrue(run.waitFor(30, TimeUnit.SECONDS), "run did not end");
+            String output = new String(run.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            assertEquals("0", output.strip(), "what the job read from its stdin, counted by wc -c");
+            assertEquals(0, run.exitValue());
+        }
+    }
+
     private static Path fifo(Path dir) throws IOException, InterruptedException {
         Path fifo = dir.resolve("stdin");
         Process mkfifo = new ProcessBuilder("mkfifo", fifo.toString()).inheritIO().start();
