@@ -37,6 +37,8 @@ final class Client implements WebSocket.Listener {
     static final int FAILED = 255;
     /** Exit status when the program to run does not exist, as shells use. */
     static final int NOT_FOUND = 127;
+    /** Exit status when our stdout is gone: what a shell reports for a program killed by SIGPIPE (128 + 13). */
+    static final int STDOUT_CLOSED = 141;
     private static final String JOB_ID = "1";
     private static final byte[] JOB_ID_UTF8 = JOB_ID.getBytes(StandardCharsets.UTF_8);
 
@@ -405,6 +407,7 @@ final class Client implements WebSocket.Listener {
         if (last) {
             if (target != null) {
                 target.flush();
+                checkStdout(target);
             }
             prefixLength = 0;
         }
@@ -455,6 +458,7 @@ final class Client implements WebSocket.Listener {
         if (options.json()) {
             out.println(message);
             out.flush();
+            checkStdout(out);
         }
         Object type = event.get("type");
         if (!JOB_ID.equals(event.get("id")) && !"error".equals(type)) {
@@ -498,6 +502,20 @@ final class Client implements WebSocket.Listener {
         }
         target.write(bytes, 0, bytes.length);
         target.flush();
+        checkStdout(target);
+    }
+
+    /**
+     * Whether our stdout still takes output. When its reader is gone ({@code run -- yes | head -1}),
+     * the writes fail (a {@code PrintStream} only remembers that); a local {@code yes} would die of
+     * SIGPIPE there. So the run ends as that would, with 141, and closes the connection, which ends
+     * the job on the server (as any vanished client does). Nothing is printed: there is nobody
+     * to read it, and SIGPIPE is silent too.
+     */
+    private void checkStdout(PrintStream target) {
+        if (target == out && out.checkError()) {
+            finishAndClose(STDOUT_CLOSED);
+        }
     }
 
     private void finishAndClose(int code) {

@@ -21,12 +21,14 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code run} reads our stdin on a thread that must be gone when the job has ended: a thread
- * left blocked in a read holds the JVM's exit for ~300 ms (see {@link Client#interruptible}).
- * A FIFO with a writer that never writes stands in for a terminal nobody types into.
+ * {@code run}'s own stdin and stdout as a shell pipeline uses them.
+ *
+ * <p>It reads our stdin on a thread that must be gone when the job has ended: a thread left
+ * blocked in a read holds the JVM's exit for ~300 ms (see {@link Client#interruptible}). A FIFO
+ * with a writer that never writes stands in for a terminal nobody types into.
  */
 @Timeout(30)
-class ClientStdinTest {
+class ClientStdioTest {
 
     @Test
     void anInterruptedReaderLeavesItsBlockedReadOfTheInterruptibleStdin(@TempDir Path dir) throws Exception {
@@ -74,6 +76,31 @@ class ClientStdinTest {
             String output = new String(run.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
             assertEquals("0", output.strip(), "what the job read from its stdin, counted by wc -c");
             assertEquals(0, run.exitValue());
+        }
+    }
+
+    /** {@code run -- yes | head -2}: when our stdout's reader is gone, run ends (141) and so does the job. */
+    @Test
+    void whenItsStdoutIsClosedRunEndsWith141AndTheJobEnds() throws Exception {
+        String mark = java.util.UUID.randomUUID().toString();
+        try (TestServer server = TestServer.exec()) {
+            Process run = new ProcessBuilder(JarProcess.java(), "-jar", JarProcess.JAR.toString(), "run", "--url", server.url(),
+                    "--env", "WSEXEC_TEST_MARK=" + mark, "--", "yes").redirectError(ProcessBuilder.Redirect.DISCARD).start();
+            try {
+                run.getOutputStream().close();
+                java.io.BufferedReader lines = new java.io.BufferedReader(
+                        new java.io.InputStreamReader(run.getInputStream(), java.nio.charset.StandardCharsets.UTF_8));
+                assertEquals("y", lines.readLine());
+                assertEquals("y", lines.readLine());
+                assertFalse(Processes.withEnvironment("WSEXEC_TEST_MARK", mark).isEmpty(), "the job runs while we read");
+                run.getInputStream().close(); // as head does after its two lines
+                assertTrue(run.waitFor(30, TimeUnit.SECONDS), "run did not end after its stdout was closed");
+                assertEquals(128 + 13, run.exitValue(), "as a shell reports a program killed by SIGPIPE");
+                assertTrue(Processes.await(10_000, () -> Processes.withEnvironment("WSEXEC_TEST_MARK", mark).isEmpty()),
+                        "left running: " + Processes.withEnvironment("WSEXEC_TEST_MARK", mark));
+            } finally {
+                run.destroyForcibly();
+            }
         }
     }
 
