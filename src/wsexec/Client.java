@@ -1,5 +1,7 @@
 package wsexec;
 
+import java.io.FileDescriptor;
+import java.io.FileInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
@@ -9,7 +11,10 @@ import java.net.http.HttpTimeoutException;
 import java.net.http.WebSocket;
 import java.net.http.WebSocketHandshakeException;
 import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.util.Base64;
 import java.util.List;
@@ -79,8 +84,8 @@ final class Client implements WebSocket.Listener {
      * after its job did. A {@code FileChannel} is an {@link java.nio.channels.InterruptibleChannel}:
      * interrupting its reader closes it and wakes the read, so the stdin thread is gone before exit.
      */
-    static InputStream interruptible(java.io.FileInputStream file) {
-        return java.nio.channels.Channels.newInputStream(file.getChannel());
+    static InputStream interruptible(FileInputStream file) {
+        return Channels.newInputStream(file.getChannel());
     }
 
     /**
@@ -93,16 +98,15 @@ final class Client implements WebSocket.Listener {
      * cache). Reading "stdin" then sent that file, over a hundred megabytes of it, to the job.
      */
     static InputStream standardInput() {
-        if (isSameFile(java.nio.file.Path.of("/proc/self/fd/0"),
-                java.nio.file.Path.of(System.getProperty("java.home"), "lib", "modules"))) {
+        if (isSameFile(Path.of("/proc/self/fd/0"), Path.of(System.getProperty("java.home"), "lib", "modules"))) {
             return InputStream.nullInputStream();
         }
-        return interruptible(new java.io.FileInputStream(java.io.FileDescriptor.in));
+        return interruptible(new FileInputStream(FileDescriptor.in));
     }
 
-    private static boolean isSameFile(java.nio.file.Path a, java.nio.file.Path b) {
+    private static boolean isSameFile(Path a, Path b) {
         try {
-            return java.nio.file.Files.isSameFile(a, b);
+            return Files.isSameFile(a, b);
         } catch (IOException e) {
             return false; // no /proc, or no module image: nothing to mistake for stdin
         }
@@ -219,8 +223,8 @@ final class Client implements WebSocket.Listener {
             return null;
         }
         int port = url.getPort() != -1 ? url.getPort() : url.getScheme().equalsIgnoreCase("wss") ? 443 : 80;
-        java.nio.file.Path file = AccessToken.fileFor(environment, port);
-        if (!java.nio.file.Files.isReadable(file)) {
+        Path file = AccessToken.fileFor(environment, port);
+        if (!Files.isReadable(file)) {
             return null;
         }
         try {

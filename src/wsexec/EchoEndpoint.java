@@ -25,6 +25,7 @@ final class EchoEndpoint implements Server.Endpoint {
 
     @Override
     public void session(WebSocket webSocket, Server.Peer peer, AccessPolicy.Admission admission) throws IOException {
+        webSocket.gatherReplies(); // the session thread is the only sender of data frames here
         Message message;
         while ((message = webSocket.receive()) != null) {
             try {

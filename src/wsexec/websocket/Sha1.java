@@ -1,5 +1,7 @@
 package wsexec.websocket;
 
+import java.nio.ByteBuffer;
+
 /**
  * SHA-1 (FIPS 180-4 §6.1), for the one thing RFC 6455 hashes: the handshake's
  * {@code Sec-WebSocket-Accept} value (§1.3, §4.2.2 step 5.4).
@@ -11,9 +13,9 @@ package wsexec.websocket;
  * freshly started server answers. This class is the same function in a few dozen lines, checked
  * against {@code MessageDigest} in the tests.
  *
- * <p>The accept value is not a security measure (§10.3 of the RFC is about masking; the accept
- * value only proves that the server read the handshake, §1.3), so SHA-1's known collision
- * weakness does not matter here. Use it for nothing else.
+ * <p>The accept value is not a security measure: it only proves that the server read the
+ * handshake (§1.3), so SHA-1's known collision weakness does not matter here. Use it for
+ * nothing else. Words are big-endian throughout (FIPS 180-4 §3.1), as {@code ByteBuffer}'s are.
  */
 public final class Sha1 {
     /** FIPS 180-4 §5.3.1: the initial hash value H(0). */
@@ -31,11 +33,11 @@ public final class Sha1 {
         for (int block = 0; block < padded.length; block += BLOCK_BYTES) {
             compress(hash, schedule, padded, block);
         }
-        byte[] digest = new byte[20];
-        for (int i = 0; i < 5; i++) {
-            putBigEndian(hash[i], digest, 4 * i);
+        ByteBuffer digest = ByteBuffer.allocate(20);
+        for (int word : hash) {
+            digest.putInt(word);
         }
-        return digest;
+        return digest.array();
     }
 
     /**
@@ -47,18 +49,16 @@ public final class Sha1 {
         byte[] padded = new byte[length];
         System.arraycopy(message, 0, padded, 0, message.length);
         padded[message.length] = (byte) 0b1000_0000;
-        long bits = (long) message.length * 8;
-        putBigEndian((int) (bits >>> 32), padded, length - 8);
-        putBigEndian((int) bits, padded, length - 4);
+        ByteBuffer.wrap(padded).putLong(length - 8, (long) message.length * 8);
         return padded;
     }
 
     /** §6.1.2: one 512-bit block into the running hash. */
     private static void compress(int[] hash, int[] w, byte[] bytes, int offset) {
         // step 1: the message schedule W0..W79
+        ByteBuffer block = ByteBuffer.wrap(bytes, offset, BLOCK_BYTES);
         for (int t = 0; t < 16; t++) {
-            int i = offset + 4 * t;
-            w[t] = (bytes[i] & 0xFF) << 24 | (bytes[i + 1] & 0xFF) << 16 | (bytes[i + 2] & 0xFF) << 8 | (bytes[i + 3] & 0xFF);
+            w[t] = block.getInt();
         }
         for (int t = 16; t < 80; t++) {
             w[t] = Integer.rotateLeft(w[t - 3] ^ w[t - 8] ^ w[t - 14] ^ w[t - 16], 1);
@@ -94,12 +94,5 @@ public final class Sha1 {
         hash[2] += c;
         hash[3] += d;
         hash[4] += e;
-    }
-
-    private static void putBigEndian(int value, byte[] bytes, int offset) {
-        bytes[offset] = (byte) (value >>> 24);
-        bytes[offset + 1] = (byte) (value >>> 16);
-        bytes[offset + 2] = (byte) (value >>> 8);
-        bytes[offset + 3] = (byte) value;
     }
 }

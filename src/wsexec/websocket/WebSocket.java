@@ -56,6 +56,10 @@ public final class WebSocket implements AutoCloseable {
     private int lastRead;
     private final ReentrantLock writeLock = new ReentrantLock();
     private final FrameObserver observer;
+    /** Data frames sent but not yet written, when {@link #gatherReplies} is on; guarded by writeLock. */
+    private byte[] gathered;
+    private int gatheredLength;
+    private volatile boolean gatherReplies;
 
     private volatile State state = State.OPEN;
     private volatile int closeCodeReceived = CloseCode.ABNORMAL_CLOSURE;
@@ -147,6 +151,23 @@ public final class WebSocket implements AutoCloseable {
         return null;
     }
 
+    /**
+     * From now on, data frames are gathered in memory and written together: just before this
+     * connection next waits for input, before any control frame, or when {@link #GATHER_LIMIT}
+     * bytes have gathered. For an endpoint that only answers what it receives (echo): a burst of
+     * n messages that arrived together is answered with one write instead of n, and no answer
+     * waits for anything but the parsing of what already arrived; there is no timer.
+     *
+     * <p>Only for connections whose data frames are all sent by the thread that calls
+     * {@link #receive()}: a frame another thread sends would wait for that thread's next read.
+     */
+    public void gatherReplies() {
+        gatherReplies = true;
+    }
+
+    /** The most gathered bytes written at once (and the size of the gathering buffer). */
+    public static final int GATHER_LIMIT = 64 * 1024;
+
     /** Sends a whole text message. */
     public void sendText(String text) throws IOException {
         byte[] utf8 = text.getBytes(StandardCharsets.UTF_8);
@@ -178,7 +199,11 @@ public final class WebSocket implements AutoCloseable {
                 throw new IOException("WebSocket is " + state);
             }
             int start = FrameEncoder.writeHeaderBefore(buffer, offset, true, opcode, length);
-            write(buffer, start, offset + length - start, offset);
+            if (gatherReplies) {
+                gather(buffer, start, offset + length - start, offset);
+            } else {
+                write(buffer, start, offset + length - start, offset);
+            }
         } finally {
             writeLock.unlock();
         }
@@ -306,12 +331,44 @@ public final class WebSocket implements AutoCloseable {
         }
     }
 
-    /** Writes a frame; {@code payloadStart} tells the observer where its payload begins. Lock held. */
+    /**
+     * Writes a frame, after any gathered ones (they were sent first); {@code payloadStart} tells
+     * the observer where its payload begins. Lock held.
+     */
     private void write(byte[] frame, int start, int length, int payloadStart) throws IOException {
+        writeGathered();
         if (observer != null) {
             observeOutgoing(frame, start, length, payloadStart);
         }
         out.write(frame, start, length);
+    }
+
+    /** Adds a frame to the gathered ones; one too large to gather is written at once. Lock held. */
+    private void gather(byte[] frame, int start, int length, int payloadStart) throws IOException {
+        if (gatheredLength + length > GATHER_LIMIT) {
+            writeGathered();
+        }
+        if (length > GATHER_LIMIT) {
+            write(frame, start, length, payloadStart);
+            return;
+        }
+        if (gathered == null) {
+            gathered = new byte[GATHER_LIMIT];
+        }
+        if (observer != null) {
+            observeOutgoing(frame, start, length, payloadStart);
+        }
+        System.arraycopy(frame, start, gathered, gatheredLength, length);
+        gatheredLength += length;
+    }
+
+    /** Writes the gathered frames in one write. Lock held. */
+    private void writeGathered() throws IOException {
+        if (gatheredLength > 0) {
+            int length = gatheredLength;
+            gatheredLength = 0;
+            out.write(gathered, 0, length);
+        }
     }
 
     private void observeOutgoing(byte[] frame, int start, int length, int payloadStart) {
@@ -324,6 +381,20 @@ public final class WebSocket implements AutoCloseable {
 
     /** Reads more bytes into the buffer; false when the connection has ended. */
     private boolean fill() throws IOException {
+        if (gatherReplies) {
+            // about to wait for input: the answers to what came before go out first
+            writeLock.lock();
+            try {
+                if (state != State.CLOSED) {
+                    writeGathered();
+                }
+            } catch (IOException e) {
+                abort(); // the peer is gone: as a failed send, the connection ends
+                return false;
+            } finally {
+                writeLock.unlock();
+            }
+        }
         resizeBuffer();
         buffer.compact();
         try {
