@@ -70,6 +70,9 @@ const SERVERS = [
     { name: 'pipe-lb', label: 'local pipe, command under `stdbuf -oL -eL` (what wsexec does by default)', proto: 'pipe', wrap: (c) => `stdbuf -oL -eL sh -c '${c.replace(/'/g, "'\\''")}'` },
     { name: 'wsexec', label: 'wsexec (default: stdbuf -oL)', proto: 'wsexec', cmd: (p) => wsexecServe(p) },
     { name: 'wsexec-nolb', label: 'wsexec --no-line-buffer', proto: 'wsexec', cmd: (p) => wsexecServe(p, ['--no-line-buffer']) },
+    // The same server asked for binary output frames ("binary":true, as `wsexec run` asks): the bytes as
+    // read, no JSON for the client to decode. Bulk workloads only: it changes nothing for W2, W4, W5.
+    { name: 'wsexec-binary', label: 'wsexec --no-line-buffer, binary output frames (`"binary":true`, as `wsexec run` uses)', proto: 'wsexec-binary', cmd: (p) => wsexecServe(p, ['--no-line-buffer']), only: ['W1', 'W1-10M', 'W3'] },
     { name: 'node-ws', label: 'Node ws + spawn', proto: 'raw', cmd: (p) => ['node', path.join(BENCH, 'peers/node-ws-server.js'), String(p)] },
     { name: 'python', label: 'Python websockets, deflate off', proto: 'raw', cmd: (p) => ['/usr/bin/python3', path.join(BENCH, 'peers/python_server.py'), String(p), 'off'] },
     { name: 'python-deflate', label: 'Python websockets, deflate on', proto: 'raw', cmd: (p) => ['/usr/bin/python3', path.join(BENCH, 'peers/python_server.py'), String(p), 'deflate'] },
@@ -327,7 +330,7 @@ async function main() {
     if (WORKLOADS.includes('W3')) want.W3 = expectW3();
 
     for (const server of SERVERS) {
-        const streaming = ['W1', 'W1-10M', 'W3', 'W2'].filter((w) => WORKLOADS.includes(w));
+        const streaming = ['W1', 'W1-10M', 'W3', 'W2'].filter((w) => WORKLOADS.includes(w) && (!server.only || server.only.includes(w)));
         if (!streaming.length) break;
         let s = null;
         try {
@@ -353,11 +356,11 @@ async function main() {
     }
     if (WORKLOADS.includes('W4')) {
         // wsexec --no-line-buffer differs only in the environment of its jobs: one wsexec row is enough.
-        for (const server of SERVERS.filter((x) => x.cmd && x.name !== 'wsexec-nolb')) rows.push(await runIdle(server));
+        for (const server of SERVERS.filter((x) => x.cmd && x.name !== 'wsexec-nolb' && !x.only)) rows.push(await runIdle(server));
     }
     if (WORKLOADS.includes('W5')) {
         for (const server of SERVERS.filter((x) => x.cmd)) {
-            if (server.name === 'wsexec-nolb') continue;
+            if (server.name === 'wsexec-nolb' || server.only) continue;
             if (server.name === 'wsexec') {
                 const plain = (p) => [JAVA, '-jar', JAR, 'serve', '--port', String(p), '--quiet', '--token-file', TOKEN_FILE];
                 rows.push(Object.assign(await runStartup(server, 'wsexec, plain `java -jar`', plain, RUNS), { title: titles.W5 }));
