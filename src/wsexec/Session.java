@@ -289,11 +289,11 @@ final class Session {
             return;
         }
         if (jobs.size() >= config().maxJobsPerConnection()) {
-            error(id, "too_many_jobs", "this connection already runs " + config().maxJobsPerConnection() + " jobs (--max-jobs-per-connection)");
+            error(id, "too_many_jobs", "this connection already runs " + jobs(config().maxJobsPerConnection()) + " (--max-jobs-per-connection)");
             return;
         }
         if (!endpoint.reserveJob()) {
-            error(id, "too_many_jobs", "the server already runs " + config().maxJobs() + " jobs (--max-jobs)");
+            error(id, "too_many_jobs", "the server already runs " + jobs(config().maxJobs()) + " (--max-jobs)");
             return;
         }
         Process process;
@@ -334,6 +334,10 @@ final class Session {
     /** Ends every running job of this connection: TERM now, KILL after the grace. */
     void terminateAll() {
         Job.terminateAll(List.copyOf(jobs.values()));
+    }
+
+    private static String jobs(int count) {
+        return count + (count == 1 ? " job" : " jobs");
     }
 
     private void error(String id, String code, String message) {
