@@ -36,6 +36,8 @@ public final class WebSocket implements AutoCloseable {
 
     /** A read that fills the receive buffer makes it four times larger, up to this. */
     static final int MAX_RECEIVE_BUFFER = 64 * 1024;
+    /** The most bytes {@link #gatherReplies} gathers before it writes them (the size of its buffer). */
+    static final int GATHER_LIMIT = 64 * 1024;
 
     /** RFC 6455 §7.1: the states a connection moves through after the handshake. */
     public enum State {
@@ -164,9 +166,6 @@ public final class WebSocket implements AutoCloseable {
     public void gatherReplies() {
         gatherReplies = true;
     }
-
-    /** The most gathered bytes written at once (and the size of the gathering buffer). */
-    public static final int GATHER_LIMIT = 64 * 1024;
 
     /** Sends a whole text message. */
     public void sendText(String text) throws IOException {
