@@ -22,7 +22,7 @@ public final class Main {
     }
 
     public static void main(String[] args) {
-        int status = run(args, Client.standardInput(), System.out, System.err, true);
+        int status = run(args, null, System.out, System.err, true);
         System.out.flush();
         System.exit(status);
     }
@@ -32,6 +32,8 @@ public final class Main {
     }
 
     /**
+     * @param in         what {@code run} forwards as the job's stdin; null for our own stdin, opened
+     *                   only by {@code run} ({@link Client#standardInput})
      * @param ownProcess whether this is the whole process (from {@link #main}): then {@code run}
      *                   turns Ctrl-C into a signal for the remote job instead of just dying
      */
@@ -46,7 +48,7 @@ public final class Main {
         // Not a pattern switch: its first run spins a class at run time (SwitchBootstraps), which
         // cost tens of milliseconds of every start (bench/README.md, Start-up).
         if (command instanceof CommandLine.Run run) {
-            return new Client(run, in, out, err).run(ownProcess);
+            return new Client(run, in != null ? in : Client.standardInput(), out, err).run(ownProcess);
         }
         if (command instanceof CommandLine.Serve serve) {
             Log.format(serve.logFormat());
