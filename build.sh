@@ -55,6 +55,11 @@ server_jvm_opts() {
     if "$JDK/bin/java" -XX:TrimNativeHeapInterval=5000 -version >/dev/null 2>&1; then
         opts="$opts -XX:TrimNativeHeapInterval=5000"
     fi
+    # Compact object headers (JEP 519; a product option from JDK 25, experimental before): 8-byte
+    # headers instead of 12, about 6 % less live heap per idle connection (bench/README.md, W4).
+    if "$JDK/bin/java" -XX:+UseCompactObjectHeaders -version >/dev/null 2>&1; then
+        opts="$opts -XX:+UseCompactObjectHeaders"
+    fi
     echo "$opts"
 }
 if [ "${1:-}" = "--print-server-opts" ]; then
