@@ -69,7 +69,8 @@ const SERVERS = [
     { name: 'pipe', label: 'local pipe (same client, no server)', proto: 'pipe' },
     { name: 'pipe-lb', label: 'local pipe, command under `stdbuf -oL -eL` (what wsexec does by default)', proto: 'pipe', wrap: (c) => `stdbuf -oL -eL sh -c '${c.replace(/'/g, "'\\''")}'` },
     { name: 'wsexec', label: 'wsexec (default: stdbuf -oL)', proto: 'wsexec', cmd: (p) => wsexecServe(p) },
-    { name: 'wsexec-nolb', label: 'wsexec --no-line-buffer', proto: 'wsexec', cmd: (p) => wsexecServe(p, ['--no-line-buffer']) },
+    // --no-line-buffer differs only in the environment of its jobs: the default row is enough for W4 and W5.
+    { name: 'wsexec-nolb', label: 'wsexec --no-line-buffer', proto: 'wsexec', cmd: (p) => wsexecServe(p, ['--no-line-buffer']), only: ['W1', 'W1-10M', 'W3', 'W2'] },
     // The same server asked for binary output frames ("binary":true, as `wsexec run` asks): the bytes as
     // read, no JSON for the client to decode. Bulk workloads only: it changes nothing for W2, W4, W5.
     { name: 'wsexec-binary', label: 'wsexec --no-line-buffer, binary output frames (`"binary":true`, as `wsexec run` uses)', proto: 'wsexec-binary', cmd: (p) => wsexecServe(p, ['--no-line-buffer']), only: ['W1', 'W1-10M', 'W3'] },
@@ -79,6 +80,9 @@ const SERVERS = [
     { name: 'websocketd', label: 'websocketd 0.4.1', proto: 'websocketd', cmd: (p) => ['websocketd', '--port=' + p, '--address=127.0.0.1', '--loglevel=error', path.join(BENCH, 'peers/websocketd-wrapper.sh')] },
     { name: 'socketio', label: 'original socket.io example', proto: 'socketio', cmd: (p) => ['node', path.join(BENCH, 'peers/socketio-original.js'), String(p)] },
 ].filter((s) => !ONLY || s.name.startsWith('pipe') || ONLY.includes(s.name));
+// Whether a server gets a row for workload w: the workload is asked for, and the server is not
+// limited (`only`) to others.
+const wanted = (server, w) => WORKLOADS.includes(w) && (!server.only || server.only.includes(w));
 
 function freePort() {
     return new Promise((resolve, reject) => {
@@ -330,8 +334,8 @@ async function main() {
     if (WORKLOADS.includes('W3')) want.W3 = expectW3();
 
     for (const server of SERVERS) {
-        const streaming = ['W1', 'W1-10M', 'W3', 'W2'].filter((w) => WORKLOADS.includes(w) && (!server.only || server.only.includes(w)));
-        if (!streaming.length) break;
+        const streaming = ['W1', 'W1-10M', 'W3', 'W2'].filter((w) => wanted(server, w));
+        if (!streaming.length) continue;
         let s = null;
         try {
             if (server.cmd) s = await startServer(server);
@@ -355,12 +359,10 @@ async function main() {
         }
     }
     if (WORKLOADS.includes('W4')) {
-        // wsexec --no-line-buffer differs only in the environment of its jobs: one wsexec row is enough.
-        for (const server of SERVERS.filter((x) => x.cmd && x.name !== 'wsexec-nolb' && !x.only)) rows.push(await runIdle(server));
+        for (const server of SERVERS.filter((x) => x.cmd && wanted(x, 'W4'))) rows.push(await runIdle(server));
     }
     if (WORKLOADS.includes('W5')) {
-        for (const server of SERVERS.filter((x) => x.cmd)) {
-            if (server.name === 'wsexec-nolb' || server.only) continue;
+        for (const server of SERVERS.filter((x) => x.cmd && wanted(x, 'W5'))) {
             if (server.name === 'wsexec') {
                 const plain = (p) => [JAVA, '-jar', JAR, 'serve', '--port', String(p), '--quiet', '--token-file', TOKEN_FILE];
                 rows.push(Object.assign(await runStartup(server, 'wsexec, plain `java -jar`', plain, RUNS), { title: titles.W5 }));
