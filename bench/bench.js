@@ -68,6 +68,10 @@ const wsexecServe = (port, extra = []) => [JAVA, ...javaOpts(), '-jar', JAR, 'se
 const SERVERS = [
     { name: 'pipe', label: 'local pipe (same client, no server)', proto: 'pipe' },
     { name: 'pipe-lb', label: 'local pipe, command under `stdbuf -oL -eL` (what wsexec does by default)', proto: 'pipe', wrap: (c) => `stdbuf -oL -eL sh -c '${c.replace(/'/g, "'\\''")}'` },
+    // W2's floor for anything that relays: the same pipe with one more process reading and writing
+    // it. Every server adds at least this hop (a wake-up on each side), so its delay is the least a
+    // server row can show on this machine.
+    { name: 'pipe-relay', label: 'local pipe through one relay process (`cat`): the least any server adds', proto: 'pipe', wrap: (c) => `${c} | cat`, only: ['W2'] },
     { name: 'wsexec', label: 'wsexec (default: stdbuf -oL)', proto: 'wsexec', cmd: (p) => wsexecServe(p) },
     // --no-line-buffer differs only in the environment of its jobs: the default row is enough for W4 and W5.
     { name: 'wsexec-nolb', label: 'wsexec --no-line-buffer', proto: 'wsexec', cmd: (p) => wsexecServe(p, ['--no-line-buffer']), only: ['W1', 'W1-10M', 'W3', 'W2'] },
@@ -240,6 +244,21 @@ async function runStartup(server, label, argvFor, runs) {
     return { workload: 'W5', server: server.name, label, runs: results };
 }
 
+// W5's floor for a Java server: the same JVM, options, cache and jar, running `wsexec version`
+// (main prints one line and returns: no socket, no thread). What the server row shows above it is
+// the server's own start-up.
+function runJvmAlone(opts, runs) {
+    const results = [];
+    for (let i = 0; i < runs; i++) {
+        const t0 = now();
+        const r = spawnSync(JAVA, [...opts, '-jar', JAR, 'version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+        const ms = now() - t0;
+        results.push({ ms, failure: r.status === 0 ? null : `exit ${r.status}: ${(r.stderr || '').trim()}` });
+        log(`W5 JVM alone (wsexec version) ${i + 1}: ${ms.toFixed(1)} ms`);
+    }
+    return { workload: 'W5', server: 'jvm', label: 'the JVM alone: the same `java` command running `wsexec version` instead of `serve` (start to exit)', runs: results };
+}
+
 async function runTrue(runs) {
     const s = await startServer(SERVERS.find((x) => x.name === 'wsexec'));
     const rows = [];
@@ -276,6 +295,8 @@ function summarize(row) {
     row.median = median(good.map((r) => r[key]));
     row.min = Math.min(...good.map((r) => r[key]));
     row.max = Math.max(...good.map((r) => r[key]));
+    const firsts = good.map((r) => r.firstMs).filter((x) => x !== undefined);
+    if (firsts.length) row.firstMs = median(firsts);
     if (row.workload === 'W2') {
         row.p99 = median(good.map((r) => r.p99));
         row.p99min = Math.min(...good.map((r) => r.p99));
@@ -301,7 +322,7 @@ function table(rows) {
         const ratio = (base) => (base && base.median && r.median && r.workload !== 'W2' && !base.failure ? fmt(r.median / base.median, 2) + '×' : '–');
         const value = r.workload === 'W2'
             ? (r.median === undefined ? '–' : `${r.median.toFixed(3)} / ${r.p99.toFixed(3)} ms`)
-            : (r.median === undefined ? '–' : `${fmt(r.median)} ms`);
+            : (r.median === undefined ? '–' : `${fmt(r.median)} ms` + (r.firstMs === undefined ? '' : ` (first byte ${fmt(r.firstMs)})`));
         const range = r.workload === 'W2'
             ? (r.median === undefined ? '–' : `${r.min.toFixed(3)}–${r.max.toFixed(3)} / ${r.p99min.toFixed(3)}–${r.p99max.toFixed(3)}`)
             : (r.median === undefined ? '–' : `${fmt(r.min)}–${fmt(r.max)}`);
@@ -370,6 +391,7 @@ async function main() {
                 if (cache) {
                     const cached = (p) => [JAVA, ...SERVER_OPTS, ...cache.opts, '-jar', JAR, 'serve', '--port', String(p), '--quiet', '--token-file', TOKEN_FILE];
                     rows.push(Object.assign(await runStartup(server, `wsexec, \`java ${[...SERVER_OPTS, cache.label].join(' ')} -jar\` (as build/wsexec serve)`, cached, RUNS), { title: titles.W5 }));
+                    rows.push(Object.assign(runJvmAlone([...SERVER_OPTS, ...cache.opts], RUNS), { title: titles.W5 }));
                 }
                 continue;
             }
@@ -388,7 +410,7 @@ async function main() {
         QUICK ? '# SMOKE RUN (BENCH_QUICK=1) — reduced sizes, 1 run each: checks that the harness works; NOT a measurement\n' : '# make bench\n',
         `${new Date().toISOString()} · ${os.cpus().length} × ${cpu} · Linux ${os.release()} · ${spawnSync(JAVA, ['-version'], { encoding: 'utf8' }).stderr.split('\n')[0]} · node ${process.version} · ${RUNS} run(s) per cell after one warm-up · wsexec JVM options: \`${javaOpts().join(' ') || '(none)'}\` · took ${seconds} s`,
         '',
-        'Times are from the client opening the connection to the `exit` event (pipe: from spawning the command to its exit), with every byte hashed and counted by the same client. CPU is the server process\'s own user+system time (not the command\'s) per MB delivered; peak RSS is VmHWM after `clear_refs` minus RSS before the W1-10M runs. W4: RSS of the server process (websocketd: its own process, not the per-connection wrappers).',
+        'Times are from the client opening the connection to the `exit` event (pipe: from spawning the command to its exit), with every byte hashed and counted by the same client; "first byte" is when the first byte of output reached it (the median of the same runs). CPU is the server process\'s own user+system time (not the command\'s) per MB delivered; peak RSS is VmHWM after `clear_refs` minus RSS before the W1-10M runs. W4: RSS of the server process (websocketd: its own process, not the per-connection wrappers).',
         '',
         table(rows),
         '',

@@ -3,7 +3,7 @@
 // It speaks each server's own protocol (an adapter per server) but consumes the
 // output the same way: sha256 of every byte, newline count, last line, exit code.
 //
-//   node client.js stream   PROTO URL CMD        W1/W3: prints {"ms","bytes","lines","last","sha256","code"}
+//   node client.js stream   PROTO URL CMD        W1/W3: prints {"ms","firstMs","bytes","lines","last","sha256","code",…}
 //   node client.js latency  PROTO URL CMD        W2: each line is "i monotonic_ns"; prints delay median/p99 in ms
 //   node client.js idle     PROTO URL CMD N      W4: N connections each run CMD and stay open; prints READY,
 //                                                then waits for a line on stdin, closes all, prints CLOSED
@@ -96,9 +96,10 @@ function job(proto, url, cmd, onData, onExit, onError) {
 
 function stream(proto, url, cmd) {
     const hash = crypto.createHash('sha256');
-    let bytes = 0, lines = 0, chunks = 0, tail = Buffer.alloc(0);
+    let bytes = 0, lines = 0, chunks = 0, tail = Buffer.alloc(0), firstMs;
     const start = now();
     const ws = job(proto, url, cmd, (chunk) => {
+        if (firstMs === undefined) firstMs = now() - start;
         const buf = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
         hash.update(buf);
         bytes += buf.length;
@@ -109,7 +110,7 @@ function stream(proto, url, cmd) {
         const ms = now() - start;
         const text = tail.toString('latin1').replace(/\n$/, '');
         const last = text.slice(text.lastIndexOf('\n') + 1);
-        console.log(JSON.stringify({ ms, bytes, lines, last, sha256: hash.digest('hex'), code, chunks, extensions: ws.extensions || '' }));
+        console.log(JSON.stringify({ ms, firstMs, bytes, lines, last, sha256: hash.digest('hex'), code, chunks, extensions: ws.extensions || '' }));
         ws.close();
         setTimeout(() => process.exit(0), 50).unref();
     }, fail);
