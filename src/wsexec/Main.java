@@ -21,10 +21,33 @@ public final class Main {
     private Main() {
     }
 
+    /** The JDK's system property for the number of carrier threads of virtual threads. */
+    static final String CARRIERS_PROPERTY = "jdk.virtualThreadScheduler.parallelism";
+
     public static void main(String[] args) {
+        // Before the first virtual thread: the scheduler reads this once, when it is created.
+        System.setProperty(CARRIERS_PROPERTY, carriers(System.getProperty(CARRIERS_PROPERTY), Runtime.getRuntime().availableProcessors()));
         int status = run(args, null, System.out, System.err, true);
         System.out.flush();
         System.exit(status);
+    }
+
+    /**
+     * Carrier threads for virtual threads: two per core unless the command line sets
+     * {@code -Djdk.virtualThreadScheduler.parallelism} (the JDK's default is one per core).
+     *
+     * <p>A job start blocks in native code until the child has run exec, and so holds its carrier
+     * for milliseconds: more the more descriptors the server holds, since the JDK's launch helper
+     * closes each one it inherited (25 ms with 4,000 open here, 40 ms with 8,000). With one carrier
+     * per core, two clients starting jobs at once on a 2-core machine held every carrier, and every
+     * other connection waited: with 3,000 idle connections and 4 clients starting jobs in a loop, a
+     * new client's handshake took 50–76 ms (median), up to 0.3–0.4 s; with two per core, 6 ms, up
+     * to 21 ms, and as many jobs per second (bench/README.md, "Fifth session"). Handing starts to
+     * platform threads did as well for the handshake, but the wait it adds to every job start made
+     * idle connections hold more memory (W4 of the benchmark).
+     */
+    static String carriers(String fromCommandLine, int cores) {
+        return fromCommandLine != null ? fromCommandLine : Integer.toString(2 * cores);
     }
 
     public static int run(String[] args, InputStream in, PrintStream out, PrintStream err) {
