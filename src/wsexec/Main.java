@@ -33,21 +33,22 @@ public final class Main {
     }
 
     /**
-     * Carrier threads for virtual threads: two per core unless the command line sets
+     * Carrier threads for virtual threads: one per core and one more, unless the command line sets
      * {@code -Djdk.virtualThreadScheduler.parallelism} (the JDK's default is one per core).
      *
      * <p>A job start blocks in native code until the child has run exec, and so holds its carrier
      * for milliseconds: more the more descriptors the server holds, since the JDK's launch helper
      * closes each one it inherited (25 ms with 4,000 open here, 40 ms with 8,000). With one carrier
      * per core, two clients starting jobs at once on a 2-core machine held every carrier, and every
-     * other connection waited: with 3,000 idle connections and 4 clients starting jobs in a loop, a
-     * new client's handshake took 50–76 ms (median), up to 0.3–0.4 s; with two per core, 6 ms, up
-     * to 21 ms, and as many jobs per second (bench/README.md, "Fifth session"). Handing starts to
-     * platform threads did as well for the handshake, but the wait it adds to every job start made
-     * idle connections hold more memory (W4 of the benchmark).
+     * other connection waited. With 3,000 idle connections and 4 clients starting jobs in a loop
+     * ({@code bench/stall.js}), a new client's handshake took 61–80 ms (median), up to 0.23–0.38 s;
+     * with the spare carrier 7–8 ms, up to 51–92 ms, at about the same jobs per second. Two per core did a
+     * little better (6–7 ms, up to 27 ms) but cost 1.8 KB more per idle connection (W4: 11.2 against
+     * 9.4–9.8 KB). Handing starts to platform threads instead made the wait it adds to every start
+     * part of each idle connection's stack chunk (bench/README.md, "Fifth session").
      */
     static String carriers(String fromCommandLine, int cores) {
-        return fromCommandLine != null ? fromCommandLine : Integer.toString(2 * cores);
+        return fromCommandLine != null ? fromCommandLine : Integer.toString(cores + 1);
     }
 
     public static int run(String[] args, InputStream in, PrintStream out, PrintStream err) {

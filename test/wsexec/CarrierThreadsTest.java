@@ -11,22 +11,22 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * A job start holds its carrier thread until the child has run exec; the server therefore runs
- * virtual threads on two carriers per core ({@link Main#carriers}), unless told otherwise.
+ * virtual threads on one carrier per core and a spare ({@link Main#carriers}), unless told otherwise.
  */
 @Timeout(60)
 class CarrierThreadsTest {
 
     @Test
-    void twoCarriersPerCoreUnlessTheCommandLineSaysOtherwise() {
-        assertEquals("4", Main.carriers(null, 2));
+    void oneCarrierPerCoreAndASpareUnlessTheCommandLineSaysOtherwise() {
+        assertEquals("3", Main.carriers(null, 2));
         assertEquals("2", Main.carriers(null, 1));
-        assertEquals("16", Main.carriers(null, 8));
+        assertEquals("9", Main.carriers(null, 8));
         assertEquals("3", Main.carriers("3", 2), "-Djdk.virtualThreadScheduler.parallelism=3 is the operator's choice");
     }
 
     /** The property must be set before the scheduler exists; the JVM itself says how many it has. */
     @Test
-    void theServerProcessRunsOnTwoCarriersPerCore() throws Exception {
+    void theServerProcessRunsOnOneCarrierPerCoreAndASpare() throws Exception {
         try (JarProcess server = JarProcess.start("serve", "--no-auth", "--port", "0", "--quiet")) {
             int port = ServerLifecycleTest.awaitPort(server);
             try (ExecClient client = ExecClient.open(port)) {
@@ -38,7 +38,7 @@ class CarrierThreadsTest {
             String answer = new String(query.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             assertEquals(0, query.waitFor(), answer);
             int cores = Runtime.getRuntime().availableProcessors();
-            assertTrue(answer.contains("parallelism = " + 2 * cores), "expected " + 2 * cores + " carriers: " + answer);
+            assertTrue(answer.contains("parallelism = " + (cores + 1)), "expected " + (cores + 1) + " carriers: " + answer);
         }
     }
 }
