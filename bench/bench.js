@@ -68,10 +68,10 @@ const wsexecServe = (port, extra = []) => [JAVA, ...javaOpts(), '-jar', JAR, 'se
 const SERVERS = [
     { name: 'pipe', label: 'local pipe (same client, no server)', proto: 'pipe' },
     { name: 'pipe-lb', label: 'local pipe, command under `stdbuf -oL -eL` (what wsexec does by default)', proto: 'pipe', wrap: (c) => `stdbuf -oL -eL sh -c '${c.replace(/'/g, "'\\''")}'` },
-    // W2's floor for anything that relays: the same pipe with one more process reading and writing
-    // it. Every server adds at least this hop (a wake-up on each side), so its delay is the least a
-    // server row can show on this machine.
-    { name: 'pipe-relay', label: 'local pipe through one relay process (`cat`): the least any server adds', proto: 'pipe', wrap: (c) => `${c} | cat`, only: ['W2'] },
+    // W2's yardstick for anything that relays: the same pipe with one more process reading and
+    // writing it. Every server adds this hop (one more wake-up and copy); the row shows what it costs
+    // on this machine in the same run.
+    { name: 'pipe-relay', label: 'local pipe through one relay process (`cat`): the hop every server adds', proto: 'pipe', wrap: (c) => `${c} | cat`, only: ['W2'] },
     { name: 'wsexec', label: 'wsexec (default: stdbuf -oL)', proto: 'wsexec', cmd: (p) => wsexecServe(p) },
     // --no-line-buffer differs only in the environment of its jobs: the default row is enough for W4 and W5.
     { name: 'wsexec-nolb', label: 'wsexec --no-line-buffer', proto: 'wsexec', cmd: (p) => wsexecServe(p, ['--no-line-buffer']), only: ['W1', 'W1-10M', 'W3', 'W2'] },
