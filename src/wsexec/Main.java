@@ -42,10 +42,10 @@ public final class Main {
      * per core, two clients starting jobs at once on a 2-core machine held every carrier, and every
      * other connection waited. With 3,000 idle connections and 4 clients starting jobs in a loop
      * ({@code bench/stall.js}), a new client's handshake took 50–80 ms (median), up to 0.2–0.44 s;
-     * with the spare carrier 7–8 ms, up to 51–92 ms, at about the same jobs per second. Two per core did a
-     * little better (6–7 ms, up to 27 ms) but cost 1.8 KB more per idle connection (W4: 11.2 against
-     * 9.4–9.8 KB). Handing starts to platform threads instead made the wait it adds to every start
-     * part of each idle connection's stack chunk (bench/README.md, "Fifth session").
+     * with the spare carrier 7–8 ms, up to 51–92 ms, at about the same jobs per second. Two per
+     * core did a little better (6–7 ms, up to 27 ms) but cost 1.8 KB more per idle connection (W4:
+     * 11.2 against 9.4–9.9 KB). Handing starts to platform threads instead made the wait it adds to
+     * every start part of each idle connection's stack chunk (bench/README.md, "Fifth session").
      */
     static String carriers(String fromCommandLine, int cores) {
         return fromCommandLine != null ? fromCommandLine : Integer.toString(cores + 1);
