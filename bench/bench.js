@@ -244,19 +244,25 @@ async function runStartup(server, label, argvFor, runs) {
     return { workload: 'W5', server: server.name, label, runs: results };
 }
 
+// `runs` times: java ARGS, start to exit. A run fails when java exits non-zero.
+function timeJava(args, runs, label) {
+    const results = [];
+    for (let i = 0; i < runs; i++) {
+        const t0 = now();
+        const r = spawnSync(JAVA, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+        const ms = now() - t0;
+        results.push({ ms, failure: r.status === 0 ? null : `exit ${r.status}: ${(r.stderr || '').trim()}` });
+        log(`W5 ${label} ${i + 1}: ${ms.toFixed(1)} ms${r.status === 0 ? '' : ' FAIL exit ' + r.status}`);
+    }
+    return results;
+}
+
 // W5's floor for a Java server: the same JVM, options, cache and jar, running `wsexec version`
 // (main prints one line and returns: no socket, no thread). What the server row shows above it is
 // the server's own start-up.
 function runJvmAlone(opts, runs) {
-    const results = [];
-    for (let i = 0; i < runs; i++) {
-        const t0 = now();
-        const r = spawnSync(JAVA, [...opts, '-jar', JAR, 'version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-        const ms = now() - t0;
-        results.push({ ms, failure: r.status === 0 ? null : `exit ${r.status}: ${(r.stderr || '').trim()}` });
-        log(`W5 JVM alone (wsexec version) ${i + 1}: ${ms.toFixed(1)} ms`);
-    }
-    return { workload: 'W5', server: 'jvm', label: 'the JVM alone: the same `java` command running `wsexec version` instead of `serve` (start to exit)', runs: results };
+    const label = 'the JVM alone: the same `java` command running `wsexec version` instead of `serve` (start to exit)';
+    return { workload: 'W5', server: 'jvm', label, runs: timeJava([...opts, '-jar', JAR, 'version'], runs, label) };
 }
 
 async function runTrue(runs) {
@@ -267,14 +273,7 @@ async function runTrue(runs) {
     if (cache) variants.push([`wsexec \`run -- true\`, \`java ${cache.label} -jar\` (as build/wsexec run)`, cache.opts]);
     try {
         for (const [label, opts] of variants) {
-            const results = [];
-            for (let i = 0; i < runs; i++) {
-                const t0 = now();
-                const r = spawnSync(JAVA, [...opts, '-jar', JAR, 'run', '--url', s.url, '--', 'true'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-                const ms = now() - t0;
-                results.push({ ms, failure: r.status === 0 ? null : `exit ${r.status}: ${(r.stderr || '').trim()}` });
-                log(`W5 ${label} ${i + 1}: ${ms.toFixed(1)} ms${r.status === 0 ? '' : ' FAIL exit ' + r.status}`);
-            }
+            const results = timeJava([...opts, '-jar', JAR, 'run', '--url', s.url, '--', 'true'], runs, label);
             rows.push({ workload: 'W5 run', server: 'wsexec', label, runs: results });
         }
     } finally {
