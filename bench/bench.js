@@ -72,6 +72,9 @@ const SERVERS = [
     // writing it. Every server adds this hop (one more wake-up and copy); the row shows what it costs
     // on this machine in the same run.
     { name: 'pipe-relay', label: 'local pipe through one relay process (`cat`): the hop every server adds', proto: 'pipe', wrap: (c) => `${c} | cat`, only: ['W2'] },
+    // ... and the same hop over one loopback TCP connection, with no WebSocket and no protocol: the
+    // least any server that a client reaches over TCP can do for a line on this machine.
+    { name: 'pipe-tcp', label: 'local pipe carried over one loopback TCP connection (a bare Python relay, no WebSocket): the hop plus TCP', proto: 'tcp', cmd: (p) => ['/usr/bin/python3', path.join(BENCH, 'peers/tcp_relay.py'), String(p)], only: ['W2'] },
     { name: 'wsexec', label: 'wsexec (default: stdbuf -oL)', proto: 'wsexec', cmd: (p) => wsexecServe(p) },
     // --no-line-buffer differs only in the environment of its jobs: the default row is enough for W4 and W5.
     { name: 'wsexec-nolb', label: 'wsexec --no-line-buffer', proto: 'wsexec', cmd: (p) => wsexecServe(p, ['--no-line-buffer']), only: ['W1', 'W1-10M', 'W3', 'W2'] },

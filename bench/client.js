@@ -14,6 +14,7 @@
 //        wsexec-binary (the same server, exec with "binary":true: output in binary frames; less server
 //        CPU, but measured slower through this Node client: bench/README.md),
 //        raw (binary frames of output, then a text {"exit":N}: the small Node and Python peers),
+//        tcp (no WebSocket: bench/peers/tcp_relay.py, W2's yardstick for one loopback TCP hop),
 //        websocketd (one text message per line, then a marker line from the wrapper), socketio (the original).
 'use strict';
 const crypto = require('crypto');
@@ -32,6 +33,17 @@ function job(proto, url, cmd, onData, onExit, onError) {
         child.on('close', (code) => onExit(code));
         child.on('error', onError);
         return { close() {} };
+    }
+    if (proto === 'tcp') { // bench/peers/tcp_relay.py: the command as a line, then its bytes; a reset for a non-zero exit
+        const socket = net.connect({ host: new URL(url).hostname, port: Number(new URL(url).port) }, () => {
+            socket.setNoDelay(true);
+            socket.write(cmd + '\n');
+        });
+        let failed = false;
+        socket.on('data', onData);
+        socket.on('error', (e) => { failed = true; onError(e); });
+        socket.on('close', () => { if (!failed) onExit(0); });
+        return { close() { socket.destroy(); } };
     }
     const target = proto === 'socketio' ? url.replace(/\/?$/, '/socket.io/?EIO=4&transport=websocket') : url;
     // Like a browser, the client always offers permessage-deflate; each server decides.
@@ -94,7 +106,30 @@ function job(proto, url, cmd, onData, onExit, onError) {
     return ws;
 }
 
+// Before a timed stream, the client does once what the timed run will do, against nothing that is
+// measured: a WebSocket connection (same options, one message each way) to a server inside this
+// process, or for the pipe a spawn of `true`. A fresh Node process otherwise spends ~11 ms of its
+// own start-up (loading and compiling its http and ws code) inside the first connection, the same
+// for every server, which the pipe row does not pay: the stream rows are to measure the transport,
+// from the connect on (bench/README.md, "Sixth session").
+function warmUp(proto, done) {
+    if (proto === 'pipe') {
+        spawn('/bin/sh', ['-c', 'true'], { stdio: 'ignore' }).on('close', () => done());
+        return;
+    }
+    const server = new WebSocket.Server({ host: '127.0.0.1', port: 0, perMessageDeflate: false }, () => {
+        const ws = new WebSocket(`ws://127.0.0.1:${server.address().port}/`, { perMessageDeflate: true });
+        ws.on('open', () => ws.send('warm'));
+        ws.on('message', () => { ws.terminate(); server.close(() => done()); });
+    });
+    server.on('connection', (peer) => peer.on('message', (m) => peer.send(m)));
+}
+
 function stream(proto, url, cmd) {
+    warmUp(proto, () => timedStream(proto, url, cmd));
+}
+
+function timedStream(proto, url, cmd) {
     const hash = crypto.createHash('sha256');
     let bytes = 0, lines = 0, chunks = 0, tail = Buffer.alloc(0), firstMs;
     const start = now();
