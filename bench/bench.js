@@ -74,7 +74,10 @@ const SERVERS = [
     { name: 'pipe-relay', label: 'local pipe through one relay process (`cat`): the hop every server adds', proto: 'pipe', wrap: (c) => `${c} | cat`, only: ['W2'] },
     // ... and the same hop over one loopback TCP connection, with no WebSocket and no protocol: the
     // least any server that a client reaches over TCP can do for a line on this machine.
-    { name: 'pipe-tcp', label: 'local pipe carried over one loopback TCP connection (a bare Python relay, no WebSocket): the hop plus TCP', proto: 'tcp', cmd: (p) => ['/usr/bin/python3', path.join(BENCH, 'peers/tcp_relay.py'), String(p)], only: ['W2'] },
+    { name: 'pipe-tcp', label: 'local pipe carried over one loopback TCP connection (a bare Python relay, no WebSocket): the hop plus TCP', proto: 'tcp', cmd: (p) => ['/usr/bin/python3', path.join(BENCH, 'peers/tcp_relay.py'), String(p), 'tcp'], only: ['W2'] },
+    // ... and over the least WebSocket server there can be (the same relay, each read one binary frame),
+    // read by the same `ws` client as every server: the floor of the WebSocket rows below.
+    { name: 'pipe-ws', label: 'local pipe carried as WebSocket frames by the same bare relay (handshake, one frame per read, nothing else)', proto: 'raw', cmd: (p) => ['/usr/bin/python3', path.join(BENCH, 'peers/tcp_relay.py'), String(p), 'ws'], only: ['W2'] },
     { name: 'wsexec', label: 'wsexec (default: stdbuf -oL)', proto: 'wsexec', cmd: (p) => wsexecServe(p) },
     // --no-line-buffer differs only in the environment of its jobs: the default row is enough for W4 and W5.
     { name: 'wsexec-nolb', label: 'wsexec --no-line-buffer', proto: 'wsexec', cmd: (p) => wsexecServe(p, ['--no-line-buffer']), only: ['W1', 'W1-10M', 'W3', 'W2'] },
