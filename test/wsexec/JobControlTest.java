@@ -104,6 +104,21 @@ class JobControlTest {
     }
 
     @Test
+    void whatAFinishedJobLeftRunningInItsGroupIsEnded() throws Exception {
+        // The background child lets go of the job's pipes, so the job ends at once, with no
+        // linger; only the look through /proc after it (LeftoverSweep) can find the child.
+        String mark = UUID.randomUUID().toString();
+        try (ExecClient client = ExecClient.open(server.port())) {
+            client.exec("left", "sleep 600 </dev/null >/dev/null 2>&1 & echo $!", env(mark));
+            ExecClient.Finished job = client.awaitExit("left");
+            assertEquals(0, job.code());
+            assertTrue(job.out().strip().matches("[0-9]+"), "the shell started a background child: " + job.out());
+            assertTrue(Processes.await(10_000, () -> Processes.withEnvironment("WSEXEC_TEST_MARK", mark).isEmpty()),
+                    "left running: " + Processes.withEnvironment("WSEXEC_TEST_MARK", mark));
+        }
+    }
+
+    @Test
     void ctrlCOnTheClientInterruptsTheJobAndExitsWithItsCode() throws Exception {
         String mark = UUID.randomUUID().toString();
         try (JarProcess run = JarProcess.start("run", "--url", server.url(), "--env", "WSEXEC_TEST_MARK=" + mark,
