@@ -1,13 +1,12 @@
 package wsexec;
 
+import java.io.FileInputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
@@ -160,28 +159,70 @@ final class ProcessGroups {
     private static final Set<String> WRAPPERS = Set.of("jspawnhelper", "java", "setsid", "env", "stdbuf");
 
     private static boolean runsJob(long pid) {
-        try {
-            String stat = Files.readString(PROC.resolve(Long.toString(pid)).resolve("stat"), StandardCharsets.ISO_8859_1);
-            String comm = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-            return Long.parseLong(statFields(stat)[2]) == pid && !WRAPPERS.contains(comm);
-        } catch (IOException | RuntimeException e) {
-            return true; // gone: nothing to wait for
-        }
+        Stat stat = Stat.read(pid);
+        return stat == null || (stat.group() == pid && !WRAPPERS.contains(stat.comm())); // gone: nothing to wait for
     }
 
     /** The process group of a process, from /proc; -1 if it is gone. */
     static long groupOf(long pid) {
-        try {
-            String[] fields = statFields(Files.readString(PROC.resolve(Long.toString(pid)).resolve("stat"), StandardCharsets.ISO_8859_1));
-            return Long.parseLong(fields[2]);
-        } catch (IOException | RuntimeException e) {
-            return -1;
-        }
+        Stat stat = Stat.read(pid);
+        return stat == null ? -1 : stat.group();
     }
 
-    /** proc(5) "pid (comm) state ppid pgrp ...": the fields after comm, which may hold spaces and parentheses. */
-    private static String[] statFields(String stat) {
-        return stat.substring(stat.lastIndexOf(')') + 2).split(" ", 4);
+    /**
+     * What cleaning up needs of {@code /proc/PID/stat} (proc(5): "pid (comm) state ppid pgrp ..."):
+     * the command name, the state and the process group. Read as bytes into a small buffer and
+     * parsed in place: the sweep reads one per process on the machine after every finished job,
+     * and going through {@code Files.readString} and {@code String.split} took twice the CPU.
+     */
+    record Stat(String comm, char state, long group) {
+        /** Longer than any stat line: 52 numbers of at most 20 digits, and a comm of at most 64 bytes. */
+        private static final int MOST = 1280;
+
+        /** The stat of a process, or null if it is gone (or its line cannot be read). */
+        static Stat read(long pid) {
+            byte[] line = new byte[MOST];
+            int length;
+            try (FileInputStream in = new FileInputStream("/proc/" + pid + "/stat")) {
+                length = in.readNBytes(line, 0, line.length);
+            } catch (IOException e) {
+                return null;
+            }
+            return parse(line, length);
+        }
+
+        /** Parses a stat line; null if it is not one. */
+        static Stat parse(byte[] line, int length) {
+            // comm may hold spaces and parentheses: it runs from the first '(' to the last ')'
+            int open = -1;
+            int close = -1;
+            for (int i = 0; i < length; i++) {
+                if (line[i] == '(' && open < 0) {
+                    open = i;
+                } else if (line[i] == ')') {
+                    close = i;
+                }
+            }
+            // then " S ppid pgrp ": the state is one byte, ppid and pgrp are decimal
+            int at = close + 2;
+            if (open < 0 || at + 1 >= length) {
+                return null;
+            }
+            char state = (char) line[at];
+            at += 2;
+            while (at < length && line[at] != ' ') {
+                at++; // ppid
+            }
+            long group = 0;
+            int digits = 0;
+            for (at++; at < length && line[at] >= '0' && line[at] <= '9'; at++, digits++) {
+                group = group * 10 + (line[at] - '0');
+            }
+            if (digits == 0) {
+                return null;
+            }
+            return new Stat(new String(line, open + 1, close - open - 1, StandardCharsets.ISO_8859_1), state, group);
+        }
     }
 
     /**
@@ -190,29 +231,21 @@ final class ProcessGroups {
      * costs no extra process. Where /proc cannot be read, assumes all of them do.
      */
     static Set<Long> withMembers(Collection<Long> groups) {
-        Set<String> wanted = new HashSet<>();
-        groups.forEach(g -> wanted.add(Long.toString(g)));
-        Set<Long> found = new TreeSet<>();
-        try (DirectoryStream<Path> entries = Files.newDirectoryStream(PROC)) {
-            for (Path entry : entries) {
-                String name = entry.getFileName().toString();
-                if (name.isEmpty() || !Character.isDigit(name.charAt(0))) {
-                    continue;
-                }
-                String[] fields;
-                try {
-                    fields = statFields(Files.readString(entry.resolve("stat"), StandardCharsets.ISO_8859_1));
-                } catch (IOException e) {
-                    continue; // it exited while we looked
-                }
-                if (fields.length > 2 && wanted.contains(fields[2]) && !fields[0].equals("Z")) {
-                    found.add(Long.parseLong(fields[2]));
-                }
-            }
-            return found;
-        } catch (IOException | RuntimeException e) {
+        String[] entries = PROC.toFile().list();
+        if (entries == null) {
             return new TreeSet<>(groups);
         }
+        Set<Long> found = new TreeSet<>();
+        for (String name : entries) {
+            if (name.isEmpty() || !Character.isDigit(name.charAt(0))) {
+                continue;
+            }
+            Stat stat = Stat.read(Long.parseLong(name));
+            if (stat != null && stat.state() != 'Z' && groups.contains(stat.group())) {
+                found.add(stat.group());
+            }
+        }
+        return found;
     }
 
     /** The names of HUP, INT, QUIT, PIPE and TERM that this process ignores, comma-separated, or null. */
