@@ -35,7 +35,8 @@ function job(proto, url, cmd, onData, onExit, onError) {
         return { close() {} };
     }
     if (proto === 'tcp') { // bench/peers/tcp_relay.py: the command as a line, then its bytes; a reset for a non-zero exit
-        const socket = net.connect({ host: new URL(url).hostname, port: Number(new URL(url).port) }, () => {
+        const { hostname, port } = new URL(url);
+        const socket = net.connect({ host: hostname, port: Number(port) }, () => {
             socket.setNoDelay(true);
             socket.write(cmd + '\n');
         });
