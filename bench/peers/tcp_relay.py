@@ -18,12 +18,22 @@ import sys
 GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"  # RFC 6455 §1.3
 
 
+def receive_more(conn, buf):
+    more = conn.recv(4096)
+    if not more:
+        raise EOFError  # the client went away before it said what to run
+    return buf + more
+
+
 def read_until(conn, buf, end):
     while end not in buf:
-        more = conn.recv(4096)
-        if not more:
-            raise EOFError
-        buf += more
+        buf = receive_more(conn, buf)
+    return buf
+
+
+def read_at_least(conn, buf, n):
+    while len(buf) < n:
+        buf = receive_more(conn, buf)
     return buf
 
 
@@ -42,16 +52,12 @@ def websocket_command(conn):
     accept = base64.b64encode(hashlib.sha1(key + GUID).digest())
     conn.sendall(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                  b"Sec-WebSocket-Accept: " + accept + b"\r\n\r\n")
-    buf = rest
-    while len(buf) < 2:
-        buf += conn.recv(4096)
+    buf = read_at_least(conn, rest, 2)
     n, at = buf[1] & 0x7F, 2  # the client's one text frame, masked (§5.3)
     if n == 126:
-        while len(buf) < 4:
-            buf += conn.recv(4096)
+        buf = read_at_least(conn, buf, 4)
         n, at = struct.unpack("!H", buf[2:4])[0], 4
-    while len(buf) < at + 4 + n:
-        buf += conn.recv(4096)
+    buf = read_at_least(conn, buf, at + 4 + n)
     mask, data = buf[at:at + 4], buf[at + 4:at + 4 + n]
     return bytes(b ^ mask[i % 4] for i, b in enumerate(data))
 
