@@ -94,6 +94,8 @@ final class CommandLine {
               --job-timeout TIME         time limit for every job (default none)
               --kill-grace TIME          between TERM and KILL when a job is ended (default 3s)
               --linger TIME              how long a finished process may leave its pipes open (default 2s)
+              --stdin-buffer SIZE        stdin one connection may have on its way to its jobs (default 4MiB);
+                                         past it the server reads no more from that client until jobs read
               --no-line-buffer           do not ask children to flush each line (stdbuf, PYTHONUNBUFFERED)
               --quiet                    log errors only
               --log-format text|json     log lines as text (default) or as one JSON object per line
@@ -228,6 +230,7 @@ final class CommandLine {
         int maxJobsPerConnection = d.maxJobsPerConnection();
         Duration killGrace = d.killGrace();
         Duration linger = d.linger();
+        int stdinBuffer = d.stdinBuffer();
         Duration jobTimeout = d.jobTimeout();
         boolean lineBuffered = d.lineBuffered();
         int maxConnectionsPerAddress = 256;
@@ -275,6 +278,7 @@ final class CommandLine {
                 case "--job-timeout" -> jobTimeout = duration(flag, flags.value(flag));
                 case "--kill-grace" -> killGrace = duration(flag, flags.value(flag));
                 case "--linger" -> linger = duration(flag, flags.value(flag));
+                case "--stdin-buffer" -> stdinBuffer = size(flag, flags.value(flag));
                 case "--no-line-buffer" -> lineBuffered = !flags.present(flag);
                 case "--quiet" -> Log.quiet(flags.present(flag));
                 case "--trace" -> trace = flags.present(flag);
@@ -327,9 +331,9 @@ final class CommandLine {
         Server.Config server = new Server.Config(address, port, limits, handshakeTimeout, Handshake.MAX_HEAD_BYTES, maxConnections,
                 maxConnectionsPerAddress, pingInterval, access, tls);
         ExecEndpoint.Config exec = new ExecEndpoint.Config(maxJobsPerConnection, maxJobs, killGrace, linger, jobTimeout, lineBuffered,
-                idleTimeout);
+                idleTimeout, stdinBuffer);
         ProgramEndpoint.Config programConfig = program
-                ? new ProgramEndpoint.Config(passStderr, passEnv, killGrace, ProgramEndpoint.Config.DEFAULT_MAX_LINE_BYTES) : null;
+                ? new ProgramEndpoint.Config(passStderr, passEnv, killGrace, ProgramEndpoint.Config.DEFAULT_MAX_LINE_BYTES, stdinBuffer) : null;
         return new Serve(server, exec, killGrace, programConfig, new Server.Observability(trace, metricsPublic), logFormat);
     }
 

@@ -21,20 +21,27 @@ final class ExecEndpoint implements Server.Endpoint {
      * @param lineBuffered         set children up to flush every line (stdbuf, PYTHONUNBUFFERED)
      * @param idleTimeout          a connection with no running job and no message for this long is
      *                             closed (1000); zero for never
+     * @param stdinBuffer          bytes of stdin one connection may have received and not yet written
+     *                             to its jobs' pipes; past it, the server stops reading that client
      */
     record Config(int maxJobsPerConnection, int maxJobs, Duration killGrace, Duration linger,
-                  Duration jobTimeout, boolean lineBuffered, Duration idleTimeout) {
+                  Duration jobTimeout, boolean lineBuffered, Duration idleTimeout, int stdinBuffer) {
+        static final int DEFAULT_STDIN_BUFFER = 4 << 20;
         static final Config DEFAULTS = new Config(64, 512, Duration.ofSeconds(3), Duration.ofSeconds(2),
                 Duration.ZERO, true);
 
         /** Without an idle timeout (as before it existed). */
         Config(int maxJobsPerConnection, int maxJobs, Duration killGrace, Duration linger,
                Duration jobTimeout, boolean lineBuffered) {
-            this(maxJobsPerConnection, maxJobs, killGrace, linger, jobTimeout, lineBuffered, Duration.ZERO);
+            this(maxJobsPerConnection, maxJobs, killGrace, linger, jobTimeout, lineBuffered, Duration.ZERO, DEFAULT_STDIN_BUFFER);
         }
 
         Config withIdleTimeout(Duration timeout) {
-            return new Config(maxJobsPerConnection, maxJobs, killGrace, linger, jobTimeout, lineBuffered, timeout);
+            return new Config(maxJobsPerConnection, maxJobs, killGrace, linger, jobTimeout, lineBuffered, timeout, stdinBuffer);
+        }
+
+        Config withStdinBuffer(int bytes) {
+            return new Config(maxJobsPerConnection, maxJobs, killGrace, linger, jobTimeout, lineBuffered, idleTimeout, bytes);
         }
     }
 

@@ -6,11 +6,12 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * One running process and the threads that carry its output.
@@ -24,7 +25,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  */
 final class Job {
     /** A marker in the stdin queue for "close stdin". */
-    private static final byte[] END_OF_INPUT = new byte[0];
+    private static final Chunk END_OF_INPUT = new Chunk(new byte[0], new InputBudget(0));
 
     final String id;
     private final Session session;
@@ -35,7 +36,9 @@ final class Job {
     private volatile ScheduledFuture<?> timeout;
     private volatile ScheduledFuture<?> linger;
     private volatile String endReason;
-    private volatile BlockingQueue<byte[]> stdin; // created on first use, by the session's thread
+    private final ReentrantLock stdinLock = new ReentrantLock();
+    private BlockingQueue<Chunk> stdin; // created on first use; guarded by stdinLock
+    private boolean stdinDone; // stdin was closed: bytes for it are dropped; guarded by stdinLock
     private final boolean pty;
     /** Under a pty, {@code script} runs the command in a session and group of its own: those groups. */
     private final Set<Long> innerGroups = ConcurrentHashMap.newKeySet();
@@ -72,14 +75,14 @@ final class Job {
         }
         if (pty) {
             // Learn the terminal's group early, so that cleanup finds it even after script is gone.
-            Timers.after(200, this::allGroups);
+            Timers.afterBlocking(200, "job-" + pid() + "-groups", this::allGroups);
         }
         // If the process exits while descendants hold its pipes open, do not wait for them forever.
         process.onExit().thenRun(() -> {
             if (finished.get()) {
                 return;
             }
-            ScheduledFuture<?> kill = Timers.after(session.config().linger().toMillis(), () -> {
+            ScheduledFuture<?> kill = Timers.afterBlocking(session.config().linger().toMillis(), "job-" + pid() + "-linger", () -> {
                 if (!finished.get()) {
                     ProcessGroups.signal(process, allGroups(), JobSignal.KILL);
                 }
@@ -127,9 +130,10 @@ final class Job {
         return finished.get();
     }
 
-    /** Sends a signal to the job's process group, off the caller's thread. */
+    /** Sends a signal to the job's process group, off the caller's thread (and off the timer thread). */
     void signal(JobSignal signal) {
-        Timers.now(() -> ProcessGroups.signal(process, signal == JobSignal.KILL ? allGroups() : signalTargets(), signal));
+        Timers.blocking("job-" + pid() + "-signal",
+                () -> ProcessGroups.signal(process, signal == JobSignal.KILL ? allGroups() : signalTargets(), signal));
     }
 
     /**
@@ -174,8 +178,8 @@ final class Job {
             return;
         }
         Job first = ending.get(0);
-        Timers.now(() -> signalAll(ending, JobSignal.TERM));
-        Timers.after(first.session.config().killGrace().toMillis(),
+        Timers.blocking("jobs-term", () -> signalAll(ending, JobSignal.TERM));
+        Timers.afterBlocking(first.session.config().killGrace().toMillis(), "jobs-kill",
                 () -> signalAll(ending.stream().filter(job -> !job.finished.get()).toList(), JobSignal.KILL));
     }
 
@@ -194,37 +198,69 @@ final class Job {
         ProcessGroups.signal(jobs.get(0).process, groups, signal);
     }
 
+    /** Bytes on their way to stdin, and the budget of the connection that sent them. */
+    private record Chunk(byte[] data, InputBudget budget) {
+    }
+
     /**
-     * Queues bytes for the process's stdin; blocks while 16 writes are pending
-     * (the pipe is full and the process is not reading).
+     * Queues bytes for the process's stdin, counted against the sending connection's budget.
+     * Waits only while that budget is spent (the process is not reading as fast as the client
+     * sends), and never once the connection closes: then the bytes are dropped.
+     *
+     * @return false if the connection closed while waiting
      */
-    void writeStdin(byte[] data) throws InterruptedException {
-        startStdinWriter();
-        stdin.put(data);
+    boolean writeStdin(byte[] data, InputBudget budget) throws InterruptedException {
+        if (data.length == 0) {
+            return true;
+        }
+        if (!budget.acquire(data.length)) {
+            return false;
+        }
+        enqueue(new Chunk(data, budget));
+        return true;
     }
 
-    void closeStdinLater() throws InterruptedException {
-        startStdinWriter();
-        stdin.put(END_OF_INPUT);
+    /** Closes stdin once what was queued before has been written. */
+    void closeStdinLater() {
+        enqueue(END_OF_INPUT);
     }
 
+    private void enqueue(Chunk chunk) {
+        stdinLock.lock();
+        try {
+            if (stdinDone) {
+                chunk.budget().release(chunk.data().length); // stdin is closed: dropped, as a pipe would
+                return;
+            }
+            startStdinWriter();
+            stdin.add(chunk);
+        } finally {
+            stdinLock.unlock();
+        }
+    }
+
+    /** Lock held. */
     private void startStdinWriter() {
         if (stdin != null) {
             return;
         }
-        stdin = new ArrayBlockingQueue<>(16);
-        BlockingQueue<byte[]> queue = stdin;
+        stdin = new LinkedBlockingQueue<>(); // bounded by the budgets of the chunks in it
+        BlockingQueue<Chunk> queue = stdin;
         // A platform thread: a write to a full pipe would pin a virtual thread's carrier.
         PipeThreads.start("job-" + pid() + "-stdin", () -> {
             OutputStream out = process.getOutputStream();
             try {
                 while (true) {
-                    byte[] data = queue.take();
-                    if (data == END_OF_INPUT) {
+                    Chunk chunk = queue.take();
+                    if (chunk == END_OF_INPUT) {
                         break;
                     }
-                    out.write(data);
-                    out.flush();
+                    try {
+                        out.write(chunk.data());
+                        out.flush();
+                    } finally {
+                        chunk.budget().release(chunk.data().length);
+                    }
                 }
             } catch (IOException e) {
                 // the process closed its stdin or exited: what it did not read is dropped, as with a pipe
@@ -232,18 +268,39 @@ final class Job {
                 Thread.currentThread().interrupt();
             } finally {
                 closeQuietly(out);
-                queue.clear();
+                dropStdin();
             }
         });
     }
 
-    private void closeStdin() {
-        if (stdin == null) {
-            closeQuietly(process.getOutputStream());
-        } else {
-            stdin.clear();
-            stdin.offer(END_OF_INPUT);
+    /** Stdin is over: whatever is still queued is dropped and its budget given back. */
+    private void dropStdin() {
+        stdinLock.lock();
+        try {
+            stdinDone = true;
+            if (stdin != null) {
+                for (Chunk chunk; (chunk = stdin.poll()) != null; ) {
+                    chunk.budget().release(chunk.data().length);
+                }
+            }
+        } finally {
+            stdinLock.unlock();
         }
+    }
+
+    private void closeStdin() {
+        stdinLock.lock();
+        try {
+            if (stdin == null) {
+                stdinDone = true;
+                closeQuietly(process.getOutputStream());
+                return;
+            }
+        } finally {
+            stdinLock.unlock();
+        }
+        dropStdin();
+        stdin.offer(END_OF_INPUT); // wakes the writer, which closes the pipe
     }
 
     private static void closeQuietly(OutputStream out) {

@@ -37,7 +37,7 @@ final class LeftoverSweep {
             PENDING.put(group, killGrace);
         }
         if (SCHEDULED.compareAndSet(false, true)) {
-            Timers.after(INTERVAL.toMillis(), LeftoverSweep::sweep);
+            Timers.afterBlocking(INTERVAL.toMillis(), "leftover-sweep", LeftoverSweep::sweep);
         }
     }
 
@@ -58,7 +58,7 @@ final class LeftoverSweep {
         if (left.isEmpty() || !ProcessGroups.signalGroups(left, JobSignal.TERM)) {
             return;
         }
-        Timers.after(grace.toMillis(), () -> {
+        Timers.afterBlocking(grace.toMillis(), "leftover-kill", () -> {
             Set<Long> still = ProcessGroups.withMembers(left);
             if (!still.isEmpty()) {
                 ProcessGroups.signalGroups(still, JobSignal.KILL);

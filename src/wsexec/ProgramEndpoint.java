@@ -12,8 +12,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
 
 import wsexec.websocket.CloseCode;
@@ -37,8 +37,9 @@ import wsexec.websocket.WebSocket;
  * {@code HTTP_AUTHORIZATION} is left out while the server authenticates.
  *
  * <p>Pipes are read and written on platform threads (a blocking pipe call pins a virtual
- * thread's carrier); the stdin queue is bounded, so a program that does not read stops the
- * connection's reading, and a client that does not read stops the program's output.
+ * thread's carrier); stdin on its way is bounded ({@link Config#stdinBuffer()}), so a program that
+ * does not read stops the connection's reading, and a client that does not read stops the
+ * program's output. The connection's end ends the program at once, even while the reader waits.
  */
 final class ProgramEndpoint implements Server.Endpoint {
 
@@ -47,10 +48,16 @@ final class ProgramEndpoint implements Server.Endpoint {
      * @param passEnv      names of the server's environment variables the program gets
      * @param killGrace    between TERM and KILL when the client has left
      * @param maxLineBytes a longer stdout line is sent in pieces of this size
+     * @param stdinBuffer  bytes received for the program's stdin and not yet written to its pipe,
+     *                     at most; past it the server reads no more from the client
      */
-    record Config(boolean passStderr, List<String> passEnv, Duration killGrace, int maxLineBytes) {
+    record Config(boolean passStderr, List<String> passEnv, Duration killGrace, int maxLineBytes, int stdinBuffer) {
         static final List<String> DEFAULT_PASS_ENV = List.of("PATH", "LD_LIBRARY_PATH");
         static final int DEFAULT_MAX_LINE_BYTES = 1 << 20;
+
+        Config(boolean passStderr, List<String> passEnv, Duration killGrace, int maxLineBytes) {
+            this(passStderr, passEnv, killGrace, maxLineBytes, ExecEndpoint.Config.DEFAULT_STDIN_BUFFER);
+        }
     }
 
     private static final byte[] END_OF_INPUT = new byte[0];
@@ -85,8 +92,19 @@ final class ProgramEndpoint implements Server.Endpoint {
         metrics.jobStarted();
         Log.event("program.started", "program started (pid " + process.pid() + ") for " + peer,
                 "peer", peer.toString(), "pid", process.pid());
-        BlockingQueue<byte[]> stdin = new ArrayBlockingQueue<>(16);
-        PipeThreads.start("program-" + process.pid() + "-stdin", () -> writeStdin(process, stdin));
+        BlockingQueue<byte[]> stdin = new LinkedBlockingQueue<>(); // bounded by the budget
+        InputBudget budget = new InputBudget(config.stdinBuffer());
+        java.util.concurrent.atomic.AtomicBoolean ended = new java.util.concurrent.atomic.AtomicBoolean();
+        Runnable endOnce = () -> {
+            if (ended.compareAndSet(false, true)) {
+                end(process);
+            }
+        };
+        webSocket.onClosing(() -> {
+            budget.close();
+            endOnce.run();
+        });
+        PipeThreads.start("program-" + process.pid() + "-stdin", () -> writeStdin(process, stdin, budget));
         PipeThreads.Task stderr = PipeThreads.start("program-" + process.pid() + "-stderr",
                 () -> lines(process.getErrorStream(), line -> stderrLine(webSocket, process, line)));
         PipeThreads.start("program-" + process.pid() + "-stdout", () -> {
@@ -113,7 +131,10 @@ final class ProgramEndpoint implements Server.Endpoint {
                     default -> null;
                 };
                 if (bytes != null && bytes.length > 0 && process.isAlive()) {
-                    stdin.put(bytes);
+                    if (!budget.acquire(bytes.length)) {
+                        break; // the connection closed while the program was not reading
+                    }
+                    stdin.add(bytes);
                 }
             }
         } catch (InterruptedException e) {
@@ -121,7 +142,7 @@ final class ProgramEndpoint implements Server.Endpoint {
         } finally {
             stdin.clear();
             stdin.offer(END_OF_INPUT);
-            end(process);
+            endOnce.run();
         }
     }
 
@@ -131,8 +152,8 @@ final class ProgramEndpoint implements Server.Endpoint {
             running.remove(process);
             return;
         }
-        Timers.now(() -> ProcessGroups.signal(process, JobSignal.TERM));
-        Timers.after(config.killGrace().toMillis(), () -> {
+        Timers.blocking("program-term", () -> ProcessGroups.signal(process, JobSignal.TERM));
+        Timers.afterBlocking(config.killGrace().toMillis(), "program-kill", () -> {
             if (process.isAlive()) {
                 ProcessGroups.signal(process, JobSignal.KILL);
             }
@@ -211,7 +232,7 @@ final class ProgramEndpoint implements Server.Endpoint {
      * reading (closes stdin or exits), later messages are taken and dropped, so the connection's
      * reader never waits on a queue nobody empties.
      */
-    private static void writeStdin(Process process, BlockingQueue<byte[]> queue) {
+    private static void writeStdin(Process process, BlockingQueue<byte[]> queue, InputBudget budget) {
         OutputStream out = process.getOutputStream();
         boolean open = true;
         try {
@@ -228,6 +249,7 @@ final class ProgramEndpoint implements Server.Endpoint {
                         open = false;
                     }
                 }
+                budget.release(data.length);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

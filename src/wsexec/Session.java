@@ -32,6 +32,8 @@ final class Session {
     private final Map<String, Job> jobs = new ConcurrentHashMap<>();
     private final AtomicLong autoIds = new AtomicLong();
     private volatile long lastActivityNanos = System.nanoTime();
+    /** Stdin received and not yet in a pipe: bounded, and closed the moment the connection closes. */
+    private final InputBudget stdinBudget;
 
     /** @param admission this connection's pass through the access policy: the only way to start a job */
     Session(ExecEndpoint endpoint, WebSocket webSocket, Server.Peer peer, AccessPolicy.Admission admission) {
@@ -39,6 +41,7 @@ final class Session {
         this.webSocket = webSocket;
         this.peer = peer;
         this.admission = admission;
+        this.stdinBudget = new InputBudget(endpoint.config().stdinBuffer());
     }
 
     WebSocket webSocket() {
@@ -50,6 +53,13 @@ final class Session {
     }
 
     void run() throws IOException {
+        // However the connection ends — a Close frame, end of stream, a reset, ping silence, the
+        // close timeout, a server stop — its jobs end at that moment, even if this thread is
+        // waiting for stdin room or the closing handshake is held up by a peer that reads nothing.
+        webSocket.onClosing(() -> {
+            stdinBudget.close();
+            terminateAll();
+        });
         Timers.Loop idleWatch = config().idleTimeout().isZero() ? null
                 : Timers.loop(config().idleTimeout().toNanos(), this::closeWhenIdle);
         try {
@@ -159,15 +169,19 @@ final class Session {
                 if ((data != null && !(data instanceof String)) || (base64 != null && !(base64 instanceof String))) {
                     throw new BadRequest(id, "bad_request", "\"data\" and \"base64\" must be strings");
                 }
-                if (data != null) {
-                    job.writeStdin(((String) data).getBytes(StandardCharsets.UTF_8));
-                }
+                byte[] bytes = null;
                 if (base64 != null) {
                     try {
-                        job.writeStdin(java.util.Base64.getDecoder().decode((String) base64));
+                        bytes = java.util.Base64.getDecoder().decode((String) base64);
                     } catch (IllegalArgumentException e) {
                         throw new BadRequest(id, "bad_request", "\"base64\" is not valid base64");
                     }
+                }
+                if (data != null && !job.writeStdin(((String) data).getBytes(StandardCharsets.UTF_8), stdinBudget)) {
+                    return; // the connection closed meanwhile
+                }
+                if (bytes != null && !job.writeStdin(bytes, stdinBudget)) {
+                    return;
                 }
                 if (Boolean.TRUE.equals(eof)) {
                     job.closeStdinLater();

@@ -8,10 +8,11 @@ import java.util.function.BooleanSupplier;
 import java.util.function.LongSupplier;
 
 /**
- * One platform thread for everything that happens later or must not run on a
- * virtual thread: handshake deadlines, kill graces, job time limits, keepalive and
- * idle checks, and signalling process groups (which starts and waits for a {@code kill}
- * process). Its work items are few and short; their number is bounded by connections and jobs.
+ * One platform thread for everything that happens later: handshake deadlines, kill graces,
+ * job time limits, keepalive and idle checks. Its work items are few and short and never
+ * block; their number is bounded by connections and jobs. What blocks — signalling process
+ * groups starts and waits for a {@code kill} process — goes from here to a pipe thread
+ * ({@link #afterBlocking}), so one slow {@code kill} cannot delay a handshake deadline.
  *
  * <p>A cancelled item leaves the queue at once (most deadlines are cancelled: a handshake
  * that completes, a job that ends before its time limit), so that nothing it refers to — a
@@ -37,6 +38,20 @@ final class Timers {
 
     static void now(Runnable task) {
         EXECUTOR.execute(guard(task));
+    }
+
+    /**
+     * Runs {@code task} after {@code millis} on a platform thread of {@link PipeThreads}, never on
+     * the timer thread: for work that blocks — starting and waiting for {@code kill}, reading
+     * {@code /proc} — which would otherwise hold up every deadline of the server.
+     */
+    static ScheduledFuture<?> afterBlocking(long millis, String name, Runnable task) {
+        return after(millis, () -> PipeThreads.start(name, guard(task)));
+    }
+
+    /** {@link #afterBlocking} without the wait. */
+    static void blocking(String name, Runnable task) {
+        PipeThreads.start(name, guard(task));
     }
 
     /**

@@ -64,6 +64,11 @@ public final class WebSocket implements AutoCloseable {
     private volatile boolean gatherReplies;
 
     private volatile State state = State.OPEN;
+    /** Runs once when the connection stops being open: see {@link #onClosing(Runnable)}. */
+    private volatile Runnable closingListener;
+    private final java.util.concurrent.atomic.AtomicBoolean closingFired = new java.util.concurrent.atomic.AtomicBoolean();
+    /** The Application data of a Ping whose Pong waits for the sender holding the write lock (§5.5.3). */
+    private volatile byte[] pendingPong;
     private volatile int closeCodeReceived = CloseCode.ABNORMAL_CLOSURE;
     private volatile int closeCodeSent = -1;
     private volatile long lastReceivedNanos = System.nanoTime();
@@ -84,6 +89,28 @@ public final class WebSocket implements AutoCloseable {
 
     public State state() {
         return state;
+    }
+
+    /**
+     * Registers what to do as soon as this connection stops being open, on whichever thread
+     * first sees it: a Close frame received (before it is answered) or sent, a protocol failure,
+     * or {@link #abort()} (end of stream, a reset, a keepalive or close timeout, a server stop).
+     * It runs once, at most; if the connection is already closing it runs at once, here.
+     * The listener must not block: it is how a server ends the work a connection owns
+     * without waiting for the closing handshake, which a peer that reads nothing can hold up.
+     */
+    public void onClosing(Runnable listener) {
+        closingListener = listener;
+        if (state != State.OPEN) {
+            fireClosing();
+        }
+    }
+
+    private void fireClosing() {
+        Runnable listener = closingListener;
+        if (listener != null && closingFired.compareAndSet(false, true)) {
+            listener.run();
+        }
     }
 
     /** The code of the Close frame the peer sent, 1005 if it had none, 1006 if there was no Close frame (§7.1.5). */
@@ -128,7 +155,7 @@ public final class WebSocket implements AutoCloseable {
                 case Message.Ping ping -> {
                     // §5.5.2: "Upon receipt of a Ping frame, an endpoint MUST send a Pong frame in response"
                     if (state == State.OPEN) {
-                        sendControl(Opcode.PONG, ping.data());
+                        pong(ping.data());
                     }
                 }
                 case Message.Pong pong -> {
@@ -203,9 +230,48 @@ public final class WebSocket implements AutoCloseable {
             } else {
                 write(buffer, start, offset + length - start, offset);
             }
+            writePendingPong();
         } finally {
             writeLock.unlock();
         }
+        if (pendingPong != null) {
+            flushPendingPong(); // a Ping answered while we held the lock, after our last look
+        }
+    }
+
+    /**
+     * Answers a Ping without ever waiting for the write lock: a sender blocked on a peer that
+     * reads nothing holds it, and the receiving thread must stay free to see the connection end.
+     * If the lock is taken, the Pong is left for its holder, which writes it after its frame.
+     * §5.5.3 lets a Pong answer only the most recent Ping, so one pending Pong is enough.
+     */
+    private void pong(byte[] data) throws IOException {
+        pendingPong = data;
+        flushPendingPong();
+    }
+
+    private void flushPendingPong() throws IOException {
+        if (!writeLock.tryLock()) {
+            return; // the holder writes it: it looks again after it unlocks
+        }
+        try {
+            writePendingPong();
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
+    /** Writes the pending Pong, if any. Lock held. */
+    private void writePendingPong() throws IOException {
+        byte[] data = pendingPong;
+        if (data == null || state != State.OPEN) {
+            return;
+        }
+        pendingPong = null;
+        byte[] frame = new byte[2 + data.length];
+        int h = FrameEncoder.writeHeader(frame, 0, true, 0, Opcode.PONG, data.length, false, 0);
+        System.arraycopy(data, 0, frame, h, data.length);
+        write(frame, 0, frame.length, h);
     }
 
     /** Sends a Ping frame (§5.5.2) with up to 125 bytes of application data. */
@@ -219,7 +285,16 @@ public final class WebSocket implements AutoCloseable {
      * Does nothing if a Close frame was already sent.
      */
     public void close(int code, String reason) {
-        writeLock.lock();
+        if (state != State.OPEN) {
+            return;
+        }
+        // A send blocked on a peer that reads nothing holds the lock: the close timeout bounds
+        // the wait for it too (§7.1.1), and the work the connection owns ends meanwhile.
+        fireClosing();
+        if (!lockWithin(limits.closeTimeout())) {
+            abort();
+            return;
+        }
         try {
             if (state != State.OPEN) {
                 return;
@@ -253,6 +328,7 @@ public final class WebSocket implements AutoCloseable {
     /** Closes the socket at once, without a closing handshake (§7.1.1 "Close the WebSocket Connection"). */
     public void abort() {
         state = State.CLOSED;
+        fireClosing();
         Thread timer = closeTimer;
         if (timer != null && timer != Thread.currentThread()) {
             timer.interrupt();
@@ -271,7 +347,11 @@ public final class WebSocket implements AutoCloseable {
 
     /** §7.1.7 "Fail the WebSocket Connection": send a Close frame with the reason, then close. */
     private void fail(int code, String reason) {
-        writeLock.lock();
+        fireClosing();
+        if (!lockWithin(limits.closeTimeout())) {
+            abort(); // a send is blocked on a peer that reads nothing: no Close frame can follow it
+            return;
+        }
         try {
             if (state == State.OPEN) {
                 trySendClose(FrameEncoder.closeBody(code, reason), code);
@@ -283,10 +363,28 @@ public final class WebSocket implements AutoCloseable {
         drainAndClose();
     }
 
+    /**
+     * Takes the write lock, waiting at most {@code timeout}; false if a send held it all that time.
+     * An interrupt is kept and counts as "not in time".
+     */
+    private boolean lockWithin(java.time.Duration timeout) {
+        try {
+            return writeLock.tryLock(timeout.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
     /** §5.5.1: the peer's Close frame: answer it if we have not sent one, then close the TCP connection. */
     private void onClose(Message.Close close) {
         closeCodeReceived = close.code();
-        writeLock.lock();
+        // The peer is done: what the connection owns ends now, not after the closing handshake.
+        fireClosing();
+        if (!lockWithin(limits.closeTimeout())) {
+            abort(); // our send is blocked on a peer that sent Close and reads nothing: §7.1.1 bounds it
+            return;
+        }
         try {
             if (state == State.OPEN) {
                     // "the endpoint ... typically echos the status code it received"; a body-less Close gets one back
@@ -325,8 +423,12 @@ public final class WebSocket implements AutoCloseable {
                 return;
             }
             write(frame, 0, frame.length, h);
+            writePendingPong();
         } finally {
             writeLock.unlock();
+        }
+        if (pendingPong != null) {
+            flushPendingPong();
         }
     }
 
