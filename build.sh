@@ -86,7 +86,7 @@ rm -rf build/classes
 # jar changed (it then runs the cached, old classes): drop them before the jar is rewritten.
 rm -f build/wsexec.aot build/wsexec-run.aot build/wsexec.jsa build/wsexec-run.jsa
 mkdir -p build/classes
-find src -name '*.java' > build/sources.txt
+find src -name "*.java" > build/sources.txt
 "$JDK/bin/javac" --release 21 -Werror -Xlint:all -encoding UTF-8 -d build/classes @build/sources.txt
 # Resources (the browser console page, version) travel inside the jar.
 (cd src && find . -type f ! -name '*.java' -exec cp --parents {} ../build/classes/ \;)

@@ -13,7 +13,7 @@ find test -name '*.java' > build/test-sources.txt
 (cd test && find . -type f ! -name '*.java' -exec cp --parents {} ../build/test-classes/ \;)
 
 log=build/test-output.txt
-# Test classes may be selected with TESTS='-c wsexec.SomeTest' (default: all of them).
+# Test classes may be selected with TESTS='-c wsexec.server.SomeTest' (default: all of them).
 # shellcheck disable=SC2086
 "$JDK/bin/java" -jar "$JUNIT_JAR" execute --disable-banner --details=tree --disable-ansi-colors \
     -cp build/classes:build/test-classes ${TESTS:---scan-classpath build/test-classes} 2>&1 | tee "$log"

@@ -20,6 +20,16 @@ import javax.net.ssl.SSLContext;
 
 import wsexec.websocket.Handshake;
 import wsexec.websocket.WebSocketLimits;
+import wsexec.client.RunOptions;
+import wsexec.common.AccessToken;
+import wsexec.common.Log;
+import wsexec.common.Tls;
+import wsexec.common.Version;
+import wsexec.server.AccessPolicy;
+import wsexec.server.EchoEndpoint;
+import wsexec.server.ExecEndpoint;
+import wsexec.server.ProgramEndpoint;
+import wsexec.server.Server;
 
 /**
  * Every option of every subcommand is parsed here, into immutable records.
@@ -27,20 +37,20 @@ import wsexec.websocket.WebSocketLimits;
  * {@code 1048576}, {@code 64KiB}, {@code 1MiB}, {@code 1GiB}; durations take
  * {@code 500ms}, {@code 10s}, {@code 2m} (a bare number means seconds).
  */
-final class CommandLine {
+public final class CommandLine {
     private CommandLine() {
     }
 
     /** A command line that cannot be used; printed as one line, exit status 2. */
-    static final class UsageException extends Exception {
+    public static final class UsageException extends Exception {
         private static final long serialVersionUID = 1L;
 
-        UsageException(String message) {
+        public UsageException(String message) {
             super(message, null, false, false);
         }
     }
 
-    sealed interface Command {
+    public sealed interface Command {
     }
 
     record Help() implements Command {
@@ -54,21 +64,15 @@ final class CommandLine {
      * @param observability {@code --trace} and {@code --metrics-public}
      * @param logFormat     {@code --log-format}
      */
-    record Serve(Server.Config server, ExecEndpoint.Config exec, Duration shutdownGrace,
+    public record Serve(Server.Config server, ExecEndpoint.Config exec, Duration shutdownGrace,
                  ProgramEndpoint.Config program, Server.Observability observability, Log.Format logFormat) implements Command {
     }
 
-    record Echo(Server.Config server, Server.Observability observability, Log.Format logFormat) implements Command {
+    public record Echo(Server.Config server, Server.Observability observability, Log.Format logFormat) implements Command {
     }
 
-    /**
-     * @param token     from {@code --token}, or null
-     * @param tokenFile from {@code --token-file}, or null
-     * @param killAfter after Ctrl-C has sent INT to the job, how long to wait for it to end before sending KILL
-     * @param cacert    the certificate to trust for wss:// ({@code --cacert}), or null for the JDK's CAs
-     */
-    record Run(URI url, boolean json, boolean pty, String cwd, Map<String, String> env, Duration connectTimeout,
-               Duration killAfter, List<String> command, String token, Path tokenFile, Path cacert) implements Command {
+    /** {@code run}: the client's options. */
+    record Run(RunOptions options) implements Command {
     }
 
     static final String USAGE = """
@@ -142,7 +146,7 @@ final class CommandLine {
             in a browser: open the http:// URL serve prints (the console); GET /healthz and /metrics for operators
             """;
 
-    static Command parse(String[] args) throws UsageException {
+    public static Command parse(String[] args) throws UsageException {
         if (args.length == 0) {
             return new Help();
         }
@@ -444,7 +448,7 @@ final class CommandLine {
         if (cacert != null && !url.getScheme().equalsIgnoreCase("wss")) {
             throw new UsageException("--cacert is for wss:// URLs, got " + url);
         }
-        return new Run(url, json, pty, cwd, Map.copyOf(env), connectTimeout, killAfter, List.copyOf(command), token, tokenFile, cacert);
+        return new Run(new RunOptions(url, json, pty, cwd, Map.copyOf(env), connectTimeout, killAfter, List.copyOf(command), token, tokenFile, cacert));
     }
 
     private static URI wsUrl(String text) throws UsageException {

@@ -7,13 +7,21 @@ import java.net.BindException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.CountDownLatch;
+import wsexec.client.Client;
+import wsexec.common.AccessToken;
+import wsexec.common.Log;
+import wsexec.common.Version;
+import wsexec.server.EchoEndpoint;
+import wsexec.server.ExecEndpoint;
+import wsexec.server.ProgramEndpoint;
+import wsexec.server.Server;
 
 /**
  * The command line. {@link #main} is a thin shell over {@link #run}, which
  * tests call directly: arguments and streams in, exit status out.
  */
 public final class Main {
-    public static final String VERSION = "0.1.0";
+    public static final String VERSION = Version.VERSION;
 
     /** Exit status for a command line that cannot be used. */
     static final int USAGE = 2;
@@ -47,7 +55,7 @@ public final class Main {
      * 11.2 against 9.4–9.9 KB). Handing starts to platform threads instead made the wait it adds to
      * every start part of each idle connection's stack chunk (bench/README.md, "Fifth session").
      */
-    static String carriers(String fromCommandLine, int cores) {
+    public static String carriers(String fromCommandLine, int cores) {
         return fromCommandLine != null ? fromCommandLine : Integer.toString(cores + 1);
     }
 
@@ -72,7 +80,7 @@ public final class Main {
         // Not a pattern switch: its first run spins a class at run time (SwitchBootstraps), which
         // cost tens of milliseconds of every start (bench/README.md, Start-up).
         if (command instanceof CommandLine.Run run) {
-            return new Client(run, in != null ? in : Client.standardInput(), out, err).run(ownProcess);
+            return new Client(run.options(), in != null ? in : Client.standardInput(), out, err).run(ownProcess);
         }
         if (command instanceof CommandLine.Serve serve) {
             Log.format(serve.logFormat());

@@ -8,6 +8,7 @@ import java.net.ServerSocket;
 import java.time.Duration;
 
 import org.junit.jupiter.api.Test;
+import wsexec.client.Clients;
 
 class CommandLineTest {
 
@@ -43,9 +44,9 @@ class CommandLineTest {
     @Test
     void runKillAfterDefaultsToThreeSecondsAndTakesADuration() throws Exception {
         CommandLine.Run plain = (CommandLine.Run) CommandLine.parse(new String[] {"run", "--", "ls"});
-        assertEquals(Duration.ofSeconds(3), plain.killAfter());
+        assertEquals(Duration.ofSeconds(3), plain.options().killAfter());
         CommandLine.Run set = (CommandLine.Run) CommandLine.parse(new String[] {"run", "--kill-after", "250ms", "--", "ls"});
-        assertEquals(Duration.ofMillis(250), set.killAfter());
+        assertEquals(Duration.ofMillis(250), set.options().killAfter());
         assertThrows(CommandLine.UsageException.class, () -> CommandLine.parse(new String[] {"run", "--kill-after", "soon", "ls"}));
     }
 

@@ -16,10 +16,10 @@ import java.util.concurrent.TimeUnit;
  * {@code java -jar build/wsexec.jar …} as a real process, for what only a whole
  * process shows: signals to it, its exit status, its shutdown.
  */
-final class JarProcess implements AutoCloseable {
-    static final Path JAR = Path.of("build/wsexec.jar").toAbsolutePath();
+public final class JarProcess implements AutoCloseable {
+    public static final Path JAR = Path.of("build/wsexec.jar").toAbsolutePath();
 
-    final Process process;
+    public final Process process;
     private final ByteArrayOutputStream stdout = new ByteArrayOutputStream();
     private final ByteArrayOutputStream stderr = new ByteArrayOutputStream();
     private final Thread outReader;
@@ -35,11 +35,11 @@ final class JarProcess implements AutoCloseable {
      * Starts the jar with these arguments. Through {@code env --default-signal=INT}, so
      * that the process can be interrupted even if this test runs with INT ignored.
      */
-    static JarProcess start(String... args) throws IOException {
+    public static JarProcess start(String... args) throws IOException {
         return start(null, args);
     }
 
-    static JarProcess start(byte[] stdin, String... args) throws IOException {
+    public static JarProcess start(byte[] stdin, String... args) throws IOException {
         if (!Files.isRegularFile(JAR)) {
             throw new IllegalStateException("build the jar first: " + JAR);
         }
@@ -54,7 +54,7 @@ final class JarProcess implements AutoCloseable {
     }
 
     /** The java binary running this test (the JDK the build chose). */
-    static String java() {
+    public static String java() {
         return ProcessHandle.current().info().command().orElse("java");
     }
 
@@ -71,25 +71,25 @@ final class JarProcess implements AutoCloseable {
         }
     }
 
-    String out() {
+    public String out() {
         synchronized (stdout) {
             return stdout.toString(StandardCharsets.UTF_8);
         }
     }
 
-    String err() {
+    public String err() {
         synchronized (stderr) {
             return stderr.toString(StandardCharsets.UTF_8);
         }
     }
 
     /** Waits for the first line of stdout (a server prints its URL there). */
-    static String firstLine(Process process) throws IOException {
+    public static String firstLine(Process process) throws IOException {
         return new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8)).readLine();
     }
 
     /** Sends a signal by name with kill(1): the JDK itself can only send TERM and KILL. */
-    void signal(String name) throws Exception {
+    public void signal(String name) throws Exception {
         Process kill = new ProcessBuilder("kill", "-s", name, Long.toString(process.pid())).inheritIO().start();
         if (kill.waitFor() != 0) {
             throw new IllegalStateException("kill -s " + name + " failed");
@@ -97,7 +97,7 @@ final class JarProcess implements AutoCloseable {
     }
 
     /** Waits for the exit; returns the status, or -1 if it did not exit in time. */
-    int waitFor(long millis) throws InterruptedException {
+    public int waitFor(long millis) throws InterruptedException {
         if (!process.waitFor(millis, TimeUnit.MILLISECONDS)) {
             return -1;
         }

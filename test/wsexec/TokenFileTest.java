@@ -28,7 +28,7 @@ import org.junit.jupiter.api.io.TempDir;
  * processes (the jar), sharing a runtime directory, with nothing copied between them.
  */
 @Timeout(60)
-class TokenFileTest {
+public class TokenFileTest {
     static final Path JAR = Path.of("build/wsexec.jar");
     static final Pattern URL = Pattern.compile("(wss?://127\\.0\\.0\\.1:(\\d+)/)\\?token=([A-Za-z0-9_%.~-]+)");
 
@@ -41,7 +41,7 @@ class TokenFileTest {
         return Path.of(System.getProperty("java.home"), "bin", "java").toString();
     }
 
-    static ProcessBuilder wsexec(Map<String, String> env, String... args) {
+    public static ProcessBuilder wsexec(Map<String, String> env, String... args) {
         List<String> command = new ArrayList<>(List.of(java(), "-jar", JAR.toString()));
         command.addAll(List.of(args));
         ProcessBuilder builder = new ProcessBuilder(command);
@@ -80,7 +80,7 @@ class TokenFileTest {
         return new Served(p, m);
     }
 
-    static void stop(Process server) throws InterruptedException {
+    public static void stop(Process server) throws InterruptedException {
         server.destroy(); // SIGTERM, the normal way to stop it
         assertTrue(server.waitFor(15, TimeUnit.SECONDS));
         assertEquals(0, server.exitValue());

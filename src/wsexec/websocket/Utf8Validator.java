@@ -17,6 +17,10 @@ package wsexec.websocket;
  * {@link #isComplete()} tells whether the bytes so far end on a code point boundary.
  */
 public final class Utf8Validator {
+    /** A validator at the start of a text; for this package's message assembly. */
+    Utf8Validator() {
+    }
+
     /** Continuation bytes still expected for the current code point. */
     private int remaining;
     /** Inclusive range allowed for the next byte when {@code remaining > 0}. */

@@ -16,6 +16,7 @@ import wsexec.websocket.FrameEncoder;
 import wsexec.websocket.FrameHeader;
 import wsexec.websocket.Opcode;
 import wsexec.websocket.ProtocolException;
+import wsexec.websocket.WebSocket;
 
 /**
  * A WebSocket client for tests that sends exactly the bytes it is told to and

@@ -9,6 +9,7 @@ import java.io.EOFException;
 import java.nio.charset.StandardCharsets;
 
 import org.junit.jupiter.api.Test;
+import wsexec.common.Version;
 
 class HandshakeTest {
 

@@ -1,0 +1,579 @@
+package wsexec.client;
+
+import java.io.FileDescriptor;
+import java.io.FileInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.net.ConnectException;
+import java.net.http.HttpClient;
+import java.net.http.HttpTimeoutException;
+import java.net.http.WebSocket;
+import java.net.http.WebSocketHandshakeException;
+import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.ReentrantLock;
+
+import javax.net.ssl.SSLContext;
+
+import wsexec.websocket.Utf8Validator;
+import wsexec.common.AccessToken;
+import wsexec.common.Json;
+import wsexec.common.Tls;
+import wsexec.common.Urls;
+
+/**
+ * {@code wsexec run}: runs one command on a server with the JDK's own
+ * WebSocket client, copies its output to our stdout and stderr as it arrives,
+ * forwards our stdin, and exits with the command's exit code. Its own failures
+ * (cannot connect, refused, connection lost) print one line and exit 255, as ssh does.
+ */
+public final class Client implements WebSocket.Listener {
+    /** Exit status for wsexec's own failures, as ssh uses. */
+    public static final int FAILED = 255;
+    /** Exit status when the program to run does not exist, as shells use. */
+    static final int NOT_FOUND = 127;
+    /** Exit status when our stdout is gone: what a shell reports for a program killed by SIGPIPE (128 + 13). */
+    static final int STDOUT_CLOSED = 141;
+    private static final String JOB_ID = "1";
+    private static final byte[] JOB_ID_UTF8 = JOB_ID.getBytes(StandardCharsets.UTF_8);
+
+    private final RunOptions options;
+    private final InputStream in;
+    private final PrintStream out;
+    private final PrintStream err;
+    private final CountDownLatch done = new CountDownLatch(1);
+    private final ReentrantLock sendLock = new ReentrantLock();
+    private final StringBuilder text = new StringBuilder();
+    /** Stream byte, id length and id of the binary message being received, as far as it came. */
+    private final byte[] prefix = new byte[2 + 255];
+    private int prefixLength;
+    private volatile WebSocket webSocket;
+    private volatile int status = FAILED;
+    private volatile boolean exited;
+    private volatile boolean closeWhenDone;
+    private final CountDownLatch serverClosed = new CountDownLatch(1);
+    private final AtomicBoolean closing = new AtomicBoolean();
+
+    public Client(RunOptions options, InputStream in, PrintStream out, PrintStream err) {
+        this.options = options;
+        this.in = in;
+        this.out = out;
+        this.err = err;
+    }
+
+    public int run() {
+        return run(false);
+    }
+
+    /**
+     * A file's stream (our stdin) that a thread blocked reading it leaves when interrupted.
+     *
+     * <p>A read on a plain {@code FileInputStream} blocks in native code, and nothing but input
+     * ends it. HotSpot's exit waits for threads in native code for up to 300 ms; so every
+     * {@code run} whose stdin stayed open (a terminal, a pipe nobody closes) ended about 280 ms
+     * after its job did. A {@code FileChannel} is an {@link java.nio.channels.InterruptibleChannel}:
+     * interrupting its reader closes it and wakes the read, so the stdin thread is gone before exit.
+     */
+    static InputStream interruptible(FileInputStream file) {
+        return Channels.newInputStream(file.getChannel());
+    }
+
+    /**
+     * Our stdin for the job: descriptor 0, read {@link #interruptible}; or nothing, when we were
+     * started with descriptor 0 closed ({@code wsexec run … <&-}).
+     *
+     * <p>The JVM does not reopen a closed descriptor 0 on {@code /dev/null} as C programs' start-up
+     * code often does: the lowest free descriptor goes to the first file it opens for itself, the
+     * JDK's module image ({@code lib/modules}, measured on JDK 25 with and without a start-up
+     * cache). Reading "stdin" then sent that file, over a hundred megabytes of it, to the job.
+     */
+    public static InputStream standardInput() {
+        if (isSameFile(Path.of("/proc/self/fd/0"), Path.of(System.getProperty("java.home"), "lib", "modules"))) {
+            return InputStream.nullInputStream();
+        }
+        return interruptible(new FileInputStream(FileDescriptor.in));
+    }
+
+    private static boolean isSameFile(Path a, Path b) {
+        try {
+            return Files.isSameFile(a, b);
+        } catch (IOException e) {
+            return false; // no /proc, or no module image: nothing to mistake for stdin
+        }
+    }
+
+    /**
+     * Runs the command to its end.
+     *
+     * @param interruptible whether this client is the whole process: then a shutdown hook turns
+     *                      Ctrl-C (SIGINT, or TERM/HUP) into INT for the job, KILL after
+     *                      {@code --kill-after}, and exits with the code the job reports
+     */
+    public int run(boolean interruptible) {
+        HttpClient.Builder httpBuilder = HttpClient.newBuilder().connectTimeout(options.connectTimeout());
+        String token;
+        try {
+            if (options.cacert() != null) {
+                SSLContext trusting = Tls.trusting(options.cacert());
+                httpBuilder.sslContext(trusting).sslParameters(Tls.parameters(trusting));
+            } else if (options.url().getScheme().equalsIgnoreCase("ws")) {
+                // Plain ws:// needs no TLS: spare the start-up the JDK's default context (bench/README.md, Start-up)
+                httpBuilder.sslContext(Tls.none()).sslParameters(Tls.noneParameters());
+            }
+            token = token(options, System.getenv());
+        } catch (IOException | GeneralSecurityException e) {
+            err.println("wsexec: " + e.getMessage());
+            return FAILED;
+        }
+        HttpClient http = httpBuilder.build();
+        try {
+            return run(http, token, interruptible);
+        } finally {
+            // Its selector thread would still wait in epoll when the JVM exits, and the JVM waits
+            // ~300 ms for threads in native code before it gives up on them (bench/README.md, Start-up).
+            http.shutdownNow();
+        }
+    }
+
+    private int run(HttpClient http, String token, boolean interruptible) {
+        try {
+            WebSocket.Builder builder = http.newWebSocketBuilder().connectTimeout(options.connectTimeout());
+            if (token != null) {
+                builder.header("Authorization", "Bearer " + token);
+            }
+            webSocket = builder.buildAsync(options.url(), this)
+                    .get(options.connectTimeout().toMillis() + 1000, TimeUnit.MILLISECONDS);
+        } catch (ExecutionException e) {
+            err.println("wsexec: cannot connect to " + options.url() + ": " + describe(e.getCause()));
+            return FAILED;
+        } catch (TimeoutException e) {
+            err.println("wsexec: cannot connect to " + options.url() + ": timed out");
+            return FAILED;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return FAILED;
+        }
+        Thread interruptHook = interruptible ? new Thread(this::interrupted, "wsexec-interrupt") : null;
+        if (interruptHook != null) {
+            Runtime.getRuntime().addShutdownHook(interruptHook);
+        }
+        if (!send(execRequest())) {
+            return FAILED;
+        }
+        Thread stdin = Thread.ofPlatform().name("wsexec-stdin").daemon(true).start(this::forwardStdin);
+        try {
+            done.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        stdin.interrupt();
+        if (closeWhenDone) {
+            closeCleanly();
+        }
+        out.flush();
+        err.flush();
+        if (interruptHook != null) {
+            try {
+                Runtime.getRuntime().removeShutdownHook(interruptHook);
+            } catch (IllegalStateException e) {
+                // the process is already stopping: the hook owns the exit now
+            }
+        }
+        return status;
+    }
+
+    /**
+     * The token to present, first found of: {@code --token}, {@code --token-file},
+     * {@code $WSEXEC_TOKEN}. None when the URL carries one itself. Otherwise, for a server on this
+     * machine (a loopback host), the one it wrote for its port; a remote host gets none unasked.
+     */
+    static String token(RunOptions options, Map<String, String> environment) throws IOException {
+        if (options.token() != null) {
+            return options.token();
+        }
+        if (options.tokenFile() != null) {
+            try {
+                return AccessToken.read(options.tokenFile());
+            } catch (IOException e) {
+                throw new IOException("cannot use --token-file: " + e.getMessage(), e);
+            }
+        }
+        String fromEnvironment = environment.get("WSEXEC_TOKEN");
+        if (fromEnvironment != null && !fromEnvironment.isBlank()) {
+            return fromEnvironment.strip();
+        }
+        java.net.URI url = options.url();
+        if (url.getRawQuery() != null && Urls.queryParameter(url.getRawQuery(), "token") != null) {
+            return null;
+        }
+        String host = url.getHost();
+        java.net.InetAddress literal = Urls.ipLiteral(host);
+        boolean local = host.equalsIgnoreCase("localhost") || (literal != null && literal.isLoopbackAddress());
+        if (!local) {
+            return null;
+        }
+        int port = url.getPort() != -1 ? url.getPort() : url.getScheme().equalsIgnoreCase("wss") ? 443 : 80;
+        Path file = AccessToken.fileFor(environment, port);
+        if (!Files.isReadable(file)) {
+            return null;
+        }
+        try {
+            return AccessToken.read(file);
+        } catch (IOException e) {
+            return null; // not a token file we wrote; connect without, and let the server say 401
+        }
+    }
+
+    /**
+     * The shutdown hook: the process was told to stop (Ctrl-C) while the job runs.
+     * The JDK has no supported way to see a second Ctrl-C (a hook runs once and further
+     * signals are swallowed), so escalation is by time: INT now, KILL after
+     * {@code --kill-after}. Then the job's own exit code is what this process exits with.
+     */
+    private void interrupted() {
+        if (!exited) {
+            signalJob("INT");
+            if (!awaitDone(options.killAfter().toMillis())) {
+                err.println("wsexec: still running " + options.killAfter().toMillis() + " ms after INT: sending KILL");
+                err.flush();
+                signalJob("KILL");
+                awaitDone(5000);
+            }
+        }
+        if (closeWhenDone) {
+            closeCleanly();
+        }
+        out.flush();
+        err.flush();
+        // System.exit would block forever inside a hook; the remote code is the answer.
+        Runtime.getRuntime().halt(status);
+    }
+
+    private void signalJob(String signal) {
+        send(Json.object().field("type", "signal").field("id", JOB_ID).field("signal", signal).toString());
+    }
+
+    private boolean awaitDone(long millis) {
+        try {
+            return done.await(millis, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return exited;
+        }
+    }
+
+    private String execRequest() {
+        Json.ObjectWriter request = Json.object().field("type", "exec").field("id", JOB_ID);
+        List<String> command = options.command();
+        if (command.size() == 1) {
+            request.field("command", command.get(0));
+        } else {
+            StringBuilder argv = new StringBuilder("[");
+            for (String word : command) {
+                if (argv.length() > 1) {
+                    argv.append(',');
+                }
+                Json.quote(argv, word);
+            }
+            request.raw("argv", argv.append(']').toString());
+        }
+        if (options.cwd() != null) {
+            request.field("cwd", options.cwd());
+        }
+        if (!options.env().isEmpty()) {
+            StringBuilder env = new StringBuilder("{");
+            options.env().forEach((name, value) -> {
+                if (env.length() > 1) {
+                    env.append(',');
+                }
+                Json.quote(env, name).append(':');
+                Json.quote(env, value);
+            });
+            request.raw("env", env.append('}').toString());
+        }
+        if (options.pty()) {
+            request.field("pty", true);
+        }
+        if (!options.json()) {
+            // Output as binary frames: raw bytes straight to our stdout and stderr, no JSON to parse.
+            // --json shows the events themselves, so it keeps them as JSON.
+            request.field("binary", true);
+        }
+        return request.toString();
+    }
+
+    /** Copies our stdin to the job, then closes the job's stdin. */
+    private void forwardStdin() {
+        byte[] buffer = new byte[64 * 1024 + 3];
+        int carried = 0;
+        try {
+            while (!exited) {
+                int n = in.read(buffer, carried, 64 * 1024);
+                if (n < 0) {
+                    break;
+                }
+                int length = carried + n;
+                int complete = Utf8Validator.completePrefixLength(buffer, 0, length);
+                if (complete > 0 && !sendStdin(buffer, complete)) {
+                    return;
+                }
+                carried = length - complete;
+                System.arraycopy(buffer, complete, buffer, 0, carried);
+            }
+            if (carried > 0 && !sendStdin(buffer, carried)) {
+                return;
+            }
+        } catch (IOException e) {
+            // our stdin failed: treat as end of input
+        }
+        if (!exited) {
+            send(Json.object().field("type", "stdin").field("id", JOB_ID).field("eof", true).toString());
+        }
+    }
+
+    private boolean sendStdin(byte[] bytes, int length) {
+        Json.ObjectWriter message = Json.object().field("type", "stdin").field("id", JOB_ID);
+        if (Utf8Validator.isValid(bytes, 0, length)) {
+            message.field("data", new String(bytes, 0, length, StandardCharsets.UTF_8));
+        } else {
+            message.field("base64", Base64.getEncoder().encodeToString(java.util.Arrays.copyOf(bytes, length)));
+        }
+        return send(message.toString());
+    }
+
+    /** The JDK client allows one outstanding send at a time: take turns. */
+    private boolean send(String message) {
+        sendLock.lock();
+        try {
+            webSocket.sendText(message, true).get();
+            return true;
+        } catch (ExecutionException e) {
+            if (!exited) {
+                err.println("wsexec: connection lost: " + describe(e.getCause()));
+                finish(FAILED);
+            }
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        } finally {
+            sendLock.unlock();
+        }
+    }
+
+    @Override
+    public CompletionStage<?> onText(WebSocket ws, CharSequence data, boolean last) {
+        text.append(data);
+        if (last) {
+            String message = text.toString();
+            text.setLength(0);
+            onEvent(message);
+        }
+        ws.request(1);
+        return null;
+    }
+
+    /**
+     * A binary output frame (docs/PROTOCOL.md, "Binary output"): stream byte, id length, id,
+     * then the bytes. The JDK hands a large message over in parts (16 KiB each): the prefix is
+     * gathered (it may straddle parts), then each part's bytes go straight to our stdout or
+     * stderr as they come, with no copy and no waiting for the rest of the message.
+     */
+    @Override
+    public CompletionStage<?> onBinary(WebSocket ws, ByteBuffer data, boolean last) {
+        int needed = prefixLength < 2 ? 2 : 2 + (prefix[1] & 0xFF);
+        while (prefixLength < needed && data.hasRemaining()) {
+            prefix[prefixLength++] = data.get();
+            if (prefixLength == 2) {
+                needed = 2 + (prefix[1] & 0xFF);
+            }
+        }
+        PrintStream target = prefixLength == needed && !exited && isOurId() ? (prefix[0] == 2 ? err : out) : null;
+        if (target != null && data.hasRemaining()) {
+            if (data.hasArray()) {
+                target.write(data.array(), data.arrayOffset() + data.position(), data.remaining());
+            } else {
+                byte[] bytes = new byte[data.remaining()];
+                data.get(bytes);
+                target.write(bytes, 0, bytes.length);
+            }
+        }
+        if (last) {
+            if (target != null) {
+                target.flush();
+                checkStdout(target);
+            }
+            prefixLength = 0;
+        }
+        ws.request(1);
+        return null;
+    }
+
+    /** Whether the gathered prefix names our job. */
+    private boolean isOurId() {
+        if (prefixLength != 2 + JOB_ID_UTF8.length) {
+            return false;
+        }
+        return java.util.Arrays.equals(prefix, 2, prefixLength, JOB_ID_UTF8, 0, JOB_ID_UTF8.length);
+    }
+
+    @Override
+    public CompletionStage<?> onClose(WebSocket ws, int statusCode, String reason) {
+        serverClosed.countDown();
+        if (!exited) {
+            err.println("wsexec: server closed the connection (" + statusCode + (reason.isEmpty() ? "" : " " + reason) + ") before the command finished");
+            finish(FAILED);
+        }
+        return null;
+    }
+
+    @Override
+    public void onError(WebSocket ws, Throwable error) {
+        if (!exited) {
+            err.println("wsexec: connection failed: " + describe(error));
+            finish(FAILED);
+        }
+    }
+
+    private void onEvent(String message) {
+        if (exited) {
+            return; // after the exit code nothing more is ours to show
+        }
+        Map<?, ?> event;
+        try {
+            event = Json.parse(message) instanceof Map<?, ?> m ? m : null;
+        } catch (Json.ParseException e) {
+            event = null;
+        }
+        if (event == null) {
+            err.println("wsexec: unexpected message from server: " + abbreviate(message));
+            return;
+        }
+        if (options.json()) {
+            out.println(message);
+            out.flush();
+            checkStdout(out);
+        }
+        Object type = event.get("type");
+        if (!JOB_ID.equals(event.get("id")) && !"error".equals(type)) {
+            return;
+        }
+        switch (String.valueOf(type)) {
+            case "output" -> {
+                if (!options.json()) {
+                    writeOutput(event);
+                }
+            }
+            case "exit" -> {
+                Object code = event.get("code");
+                finishAndClose(code instanceof Long c ? c.intValue() : FAILED);
+            }
+            case "error" -> {
+                // Our stdin (or a Ctrl-C) can race with the job's end: the server has finished the
+                // job and says it knows no such job, while its exit event is on the way. Not fatal.
+                if ("unknown_job".equals(event.get("code"))) {
+                    return;
+                }
+                if (event.get("id") == null || JOB_ID.equals(event.get("id"))) {
+                    err.println("wsexec: " + event.get("message"));
+                    finishAndClose("not_found".equals(event.get("code")) ? NOT_FOUND : FAILED);
+                }
+            }
+            default -> {
+            }
+        }
+    }
+
+    private void writeOutput(Map<?, ?> event) {
+        PrintStream target = "stderr".equals(event.get("stream")) ? err : out;
+        byte[] bytes;
+        if (event.get("data") instanceof String data) {
+            bytes = data.getBytes(StandardCharsets.UTF_8);
+        } else if (event.get("base64") instanceof String base64) {
+            bytes = Base64.getDecoder().decode(base64);
+        } else {
+            return;
+        }
+        target.write(bytes, 0, bytes.length);
+        target.flush();
+        checkStdout(target);
+    }
+
+    /**
+     * Whether our stdout still takes output. When its reader is gone ({@code run -- yes | head -1}),
+     * the writes fail (a {@code PrintStream} only remembers that); a local {@code yes} would die of
+     * SIGPIPE there. So the run ends as that would, with 141, and closes the connection, which ends
+     * the job on the server (as any vanished client does). Nothing is printed: there is nobody
+     * to read it, and SIGPIPE is silent too.
+     */
+    private void checkStdout(PrintStream target) {
+        if (target == out && out.checkError()) {
+            finishAndClose(STDOUT_CLOSED);
+        }
+    }
+
+    private void finishAndClose(int code) {
+        closeWhenDone = true;
+        finish(code);
+    }
+
+    /** Closes with 1000 and waits briefly for the server's answer, so both ends see a clean close. */
+    private void closeCleanly() {
+        if (!closing.compareAndSet(false, true)) {
+            return;
+        }
+        try {
+            webSocket.sendClose(WebSocket.NORMAL_CLOSURE, "").get(2, TimeUnit.SECONDS);
+            serverClosed.await(2, TimeUnit.SECONDS);
+        } catch (ExecutionException | TimeoutException e) {
+            // the server is gone already
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        webSocket.abort();
+    }
+
+    private void finish(int code) {
+        if (!exited) {
+            exited = true;
+            status = code;
+            done.countDown();
+        }
+    }
+
+    private static String describe(Throwable e) {
+        if (e instanceof WebSocketHandshakeException h) {
+            int code = h.getResponse().statusCode();
+            Object body = h.getResponse().body();
+            String reason = body instanceof String s && !s.isBlank() ? ": " + s.strip() : "";
+            String hint = code == 401 ? " (give --token, --token-file or WSEXEC_TOKEN)" : "";
+            return "server answered HTTP " + code + reason + hint;
+        }
+        if (e instanceof ConnectException) {
+            return "connection refused";
+        }
+        if (e instanceof HttpTimeoutException) {
+            return "timed out";
+        }
+        String message = e.getMessage();
+        return message == null || message.isBlank() ? e.getClass().getSimpleName() : message;
+    }
+
+    private static String abbreviate(String s) {
+        return s.length() <= 200 ? s : s.substring(0, 200) + "…";
+    }
+}

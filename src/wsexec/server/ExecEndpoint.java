@@ -1,0 +1,114 @@
+package wsexec.server;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import wsexec.websocket.HttpRequest;
+import wsexec.websocket.WebSocket;
+import wsexec.job.Timers;
+
+/** The {@code serve} endpoint: the exec protocol, one {@link Session} per connection. */
+public final class ExecEndpoint implements Server.Endpoint {
+
+    /**
+     * @param maxJobsPerConnection running jobs one connection may have at once
+     * @param maxJobs              running jobs on the whole server at once
+     * @param killGrace            time between TERM and KILL when a job is ended for the client
+     * @param linger               how long a job whose process exited may keep its pipes open
+     * @param jobTimeout           default time limit of a job; zero for none
+     * @param lineBuffered         set children up to flush every line (stdbuf, PYTHONUNBUFFERED)
+     * @param idleTimeout          a connection with no running job and no message for this long is
+     *                             closed (1000); zero for never
+     * @param stdinBuffer          bytes of stdin one connection may have received and not yet written
+     *                             to its jobs' pipes; past it, the server stops reading that client
+     */
+    public record Config(int maxJobsPerConnection, int maxJobs, Duration killGrace, Duration linger,
+                  Duration jobTimeout, boolean lineBuffered, Duration idleTimeout, int stdinBuffer) {
+        public static final int DEFAULT_STDIN_BUFFER = 4 << 20;
+        public static final Config DEFAULTS = new Config(64, 512, Duration.ofSeconds(3), Duration.ofSeconds(2),
+                Duration.ZERO, true);
+
+        /** Without an idle timeout (as before it existed). */
+        public Config(int maxJobsPerConnection, int maxJobs, Duration killGrace, Duration linger,
+               Duration jobTimeout, boolean lineBuffered) {
+            this(maxJobsPerConnection, maxJobs, killGrace, linger, jobTimeout, lineBuffered, Duration.ZERO, DEFAULT_STDIN_BUFFER);
+        }
+
+        Config withIdleTimeout(Duration timeout) {
+            return new Config(maxJobsPerConnection, maxJobs, killGrace, linger, jobTimeout, lineBuffered, timeout, stdinBuffer);
+        }
+
+        Config withStdinBuffer(int bytes) {
+            return new Config(maxJobsPerConnection, maxJobs, killGrace, linger, jobTimeout, lineBuffered, idleTimeout, bytes);
+        }
+    }
+
+    private final Config config;
+    private final AtomicInteger runningJobs = new AtomicInteger();
+    private final Set<Session> sessions = ConcurrentHashMap.newKeySet();
+    private volatile Metrics metrics = new Metrics();
+
+    public ExecEndpoint(Config config) {
+        this.config = config;
+    }
+
+    Config config() {
+        return config;
+    }
+
+    @Override
+    public void attach(Metrics serverMetrics) {
+        this.metrics = serverMetrics;
+    }
+
+    /** Where jobs are counted: the server's counters once attached. */
+    Metrics metrics() {
+        return metrics;
+    }
+
+    /** The browser console at {@code /}; 404 for other paths. */
+    @Override
+    public byte[] http(HttpRequest request, Server.Peer peer) {
+        return Console.answer(request);
+    }
+
+    int runningJobs() {
+        return runningJobs.get();
+    }
+
+    /** Takes a place for a new job on the server; false when the server is full. */
+    boolean reserveJob() {
+        if (runningJobs.incrementAndGet() > config.maxJobs()) {
+            runningJobs.decrementAndGet();
+            return false;
+        }
+        return true;
+    }
+
+    void releaseJob() {
+        runningJobs.decrementAndGet();
+    }
+
+    @Override
+    public void session(WebSocket webSocket, Server.Peer peer, AccessPolicy.Admission admission) throws IOException {
+        Session session = new Session(this, webSocket, peer, admission);
+        sessions.add(session);
+        try {
+            session.run();
+        } finally {
+            sessions.remove(session);
+        }
+    }
+
+    @Override
+    public void shutdown(Duration grace) {
+        for (Session session : sessions) {
+            session.terminateAll();
+        }
+        // KILL goes out at the grace; a little more for the last exit events to be sent.
+        Timers.awaitUntil(grace.plusMillis(300), 20, () -> runningJobs.get() == 0);
+    }
+}

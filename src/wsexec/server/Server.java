@@ -1,0 +1,468 @@
+package wsexec.server;
+
+import java.io.BufferedInputStream;
+import java.io.ByteArrayInputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.SequenceInputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLServerSocket;
+
+import wsexec.websocket.CloseCode;
+import wsexec.websocket.Handshake;
+import wsexec.websocket.HandshakeException;
+import wsexec.websocket.HttpRequest;
+import wsexec.websocket.WebSocket;
+import wsexec.websocket.WebSocketLimits;
+import wsexec.common.Log;
+import wsexec.common.Tls;
+import wsexec.job.Timers;
+
+/**
+ * Accepts TCP connections, runs the opening handshake and hands each
+ * WebSocket to an {@link Endpoint}, on one virtual thread per connection.
+ * What runs over the WebSocket is the endpoint's business: the exec protocol
+ * ({@link ExecEndpoint}) or the echo used for conformance tests.
+ */
+public final class Server implements AutoCloseable {
+
+    /** What a server does with its connections. */
+    public interface Endpoint {
+        /** Answers a plain HTTP request (one without Upgrade). */
+        default byte[] http(HttpRequest request, Peer peer) {
+            return Handshake.errorResponse(new HandshakeException(426, "this is a WebSocket endpoint",
+                    java.util.Map.of("Upgrade", "websocket", "Sec-WebSocket-Version", Handshake.VERSION)));
+        }
+
+        /**
+         * Runs one WebSocket connection until it ends. The admission is the connection's proof
+         * that it passed the access policy, and its only way to start processes.
+         */
+        void session(WebSocket webSocket, Peer peer, AccessPolicy.Admission admission) throws IOException;
+
+        /** The server is stopping: end every session within the grace. */
+        default void shutdown(Duration grace) {
+        }
+
+        /** The server's counters, for the endpoint to count its jobs in; called once, before the first connection. */
+        default void attach(Metrics metrics) {
+        }
+    }
+
+    /**
+     * What the server shows of itself.
+     *
+     * @param trace         print every frame and handshake head ({@code --trace})
+     * @param metricsPublic serve {@code /healthz} and {@code /metrics} to any client without the token
+     *                      ({@code --metrics-public}); otherwise loopback clients, or the token
+     */
+    public record Observability(boolean trace, boolean metricsPublic) {
+        static final Observability DEFAULTS = new Observability(false, false);
+    }
+
+    /** Where a connection comes from. */
+    record Peer(InetAddress address, int port) {
+        @Override
+        public String toString() {
+            return address.getHostAddress() + ":" + port;
+        }
+    }
+
+    /**
+     * @param handshakeTimeout          the whole request head must arrive within this time
+     * @param maxHeadBytes              bound on the request head
+     * @param maxConnections            open connections above this get 503
+     * @param maxConnectionsPerAddress  open connections from one client address above this get 429
+     * @param pingInterval              a Ping every this often; a peer silent for two intervals is
+     *                                  dropped; zero for none
+     * @param access                    who may connect, and what may run
+     * @param tls                       serve wss:// with this context; null for plain ws://
+     */
+    public record Config(InetAddress bind, int port, WebSocketLimits limits, Duration handshakeTimeout,
+                  int maxHeadBytes, int maxConnections, int maxConnectionsPerAddress, Duration pingInterval,
+                  AccessPolicy access, SSLContext tls) {
+
+        /**
+         * A plain server as before the access policy existed: no token (so loopback only; the
+         * Host and Origin checks still apply), no per-address cap, no pings. For tests and embedding.
+         */
+        public Config(InetAddress bind, int port, WebSocketLimits limits, Duration handshakeTimeout,
+               int maxHeadBytes, int maxConnections) {
+            this(bind, port, limits, handshakeTimeout, maxHeadBytes, maxConnections, maxConnections, Duration.ZERO,
+                    AccessPolicy.withoutToken(bind), null);
+        }
+
+        Config withAccess(AccessPolicy policy) {
+            return new Config(bind, port, limits, handshakeTimeout, maxHeadBytes, maxConnections,
+                    maxConnectionsPerAddress, pingInterval, policy, tls);
+        }
+
+        Config withMaxConnectionsPerAddress(int max) {
+            return new Config(bind, port, limits, handshakeTimeout, maxHeadBytes, maxConnections,
+                    max, pingInterval, access, tls);
+        }
+
+        Config withPingInterval(Duration interval) {
+            return new Config(bind, port, limits, handshakeTimeout, maxHeadBytes, maxConnections,
+                    maxConnectionsPerAddress, interval, access, tls);
+        }
+
+        Config withTls(SSLContext context) {
+            return new Config(bind, port, limits, handshakeTimeout, maxHeadBytes, maxConnections,
+                    maxConnectionsPerAddress, pingInterval, access, context);
+        }
+    }
+
+    private final Config config;
+    private final Endpoint endpoint;
+    private final ServerSocket serverSocket;
+    private final Set<WebSocket> open = ConcurrentHashMap.newKeySet();
+    private final AtomicInteger connections = new AtomicInteger();
+    /** The most connections open at once since the heap was last given back (see {@link #ended}). */
+    private final AtomicInteger peakConnections = new AtomicInteger();
+
+    /**
+     * When this many connections or more were open and three quarters of them have closed, the
+     * server runs one full collection so that the collector can return the heap they used
+     * ({@code -XX:+UseSerialGC} shrinks only after a full collection, which an idle server never
+     * triggers on its own): RSS goes back near idle after a burst instead of staying at its peak.
+     */
+    static final int HEAP_TRIM_PEAK = 1000;
+    private final AtomicInteger heapTrims = new AtomicInteger();
+    private final Map<InetAddress, Integer> perAddress = new ConcurrentHashMap<>();
+    private final Thread acceptor;
+    private final Observability observability;
+    private final Metrics metrics = new Metrics();
+    private volatile boolean stopping;
+
+    public Server(Config config, Endpoint endpoint) throws IOException {
+        this(config, endpoint, Observability.DEFAULTS);
+    }
+
+    public Server(Config config, Endpoint endpoint, Observability observability) throws IOException {
+        this.config = config;
+        this.endpoint = endpoint;
+        this.observability = observability;
+        endpoint.attach(metrics);
+        if (config.tls() != null) {
+            SSLServerSocket tlsSocket = (SSLServerSocket) config.tls().getServerSocketFactory().createServerSocket();
+            tlsSocket.setSSLParameters(Tls.parameters(config.tls()));
+            this.serverSocket = tlsSocket;
+        } else {
+            this.serverSocket = new ServerSocket();
+        }
+        serverSocket.setReuseAddress(true);
+        serverSocket.bind(new InetSocketAddress(config.bind(), config.port()), 1024);
+        this.acceptor = Thread.ofPlatform().name("wsexec-accept").daemon(false).unstarted(this::acceptLoop);
+    }
+
+    /** The port actually bound (useful with port 0). */
+    public int port() {
+        return serverSocket.getLocalPort();
+    }
+
+    public Server start() {
+        acceptor.start();
+        return this;
+    }
+
+    /** Whether clients must use wss://. */
+    public boolean tls() {
+        return config.tls() != null;
+    }
+
+    /** How many times a burst of connections ended and the heap was collected for it. */
+    int heapTrims() {
+        return heapTrims.get();
+    }
+
+    int openConnections() {
+        return connections.get();
+    }
+
+    /** The counters behind {@code /metrics} and {@code /healthz}. */
+    Metrics metrics() {
+        return metrics;
+    }
+
+    private void acceptLoop() {
+        while (!stopping) {
+            Socket socket;
+            try {
+                socket = serverSocket.accept();
+            } catch (IOException e) {
+                if (stopping) {
+                    return;
+                }
+                Log.error("accept failed: " + e.getMessage());
+                continue;
+            }
+            Thread.ofVirtual().name("wsexec-conn-" + socket.getPort()).start(() -> connection(socket));
+        }
+    }
+
+    /**
+     * A connection's first thread: the opening handshake. An accepted WebSocket goes on on a
+     * thread of its own (see {@link #serve}), and this one ends.
+     */
+    private void connection(Socket socket) {
+        Peer peer = new Peer(socket.getInetAddress(), socket.getPort());
+        int count = connections.incrementAndGet();
+        peakConnections.accumulateAndGet(count, Math::max);
+        int fromPeer = perAddress.merge(peer.address(), 1, Integer::sum);
+        // The request head must be complete within the handshake timeout; a slow or silent
+        // client is cut off by closing its socket, which ends the blocked read.
+        AtomicBoolean timedOut = new AtomicBoolean();
+        ScheduledFuture<?> deadline = Timers.after(config.handshakeTimeout().toMillis(), () -> {
+            timedOut.set(true);
+            closeQuietly(socket);
+        });
+        boolean handedOff = false;
+        try {
+            socket.setTcpNoDelay(true);
+            // Small: the head is read through it byte by byte. It ends with the handshake.
+            InputStream in = new BufferedInputStream(socket.getInputStream(), 1024);
+            OutputStream out = socket.getOutputStream();
+            if (count > config.maxConnections()) {
+                refuse(socket, new HandshakeException(503, "too many connections (limit " + config.maxConnections() + ")"), peer);
+                return;
+            }
+            if (fromPeer > config.maxConnectionsPerAddress()) {
+                // RFC 6585 §4: 429, this client (not the server as a whole) is over its share
+                refuse(socket, new HandshakeException(429, "too many connections from " + peer.address().getHostAddress()
+                        + " (limit " + config.maxConnectionsPerAddress() + ")"), peer);
+                return;
+            }
+            HttpRequest request;
+            AccessPolicy.Admission admission;
+            try {
+                byte[] head = Handshake.readHead(in, config.maxHeadBytes());
+                if (observability.trace()) {
+                    Trace.head(peer, false, new String(head, StandardCharsets.ISO_8859_1));
+                }
+                request = HttpRequest.parse(head, head.length);
+                if (!Handshake.isUpgradeRequest(request)) {
+                    config.access().checkHost(request);
+                    deadline.cancel(false);
+                    byte[] response = http(request, peer);
+                    traceResponse(peer, response);
+                    out.write(response);
+                    socket.shutdownOutput();
+                    return;
+                }
+                String accept = Handshake.accept(request);
+                // The one decision on who may connect: Host, Origin, token — before the 101.
+                admission = config.access().admit(request, peer, port(), tls());
+                if (!deadline.cancel(false)) {
+                    return; // the deadline closed the socket first
+                }
+                byte[] switching = Handshake.switchingProtocols(accept);
+                traceResponse(peer, switching);
+                out.write(switching);
+            } catch (HandshakeException e) {
+                refuse(socket, e, peer);
+                return;
+            }
+            // Frames the client sent right behind its request head are already in our buffer
+            // (available() counts them; reading them does not block). The rest is read from the
+            // socket directly, so the 1 KiB buffer does not live as long as the connection.
+            byte[] early = in.readNBytes(in.available());
+            InputStream frames = early.length == 0 ? socket.getInputStream()
+                    : new SequenceInputStream(new ByteArrayInputStream(early), socket.getInputStream());
+            String path = request.path();
+            // A fresh thread for the session: its stack holds only what waiting for the next frame
+            // needs, not the deeper handshake frames (the stack of a parked virtual thread is heap,
+            // and thousands of idle connections wait like this).
+            Thread.ofVirtual().name("wsexec-ws-" + peer.port())
+                    .start(() -> serve(socket, frames, path, peer, admission));
+            handedOff = true;
+        } catch (EOFException e) {
+            // the client went away before finishing its request
+            if (timedOut.get()) {
+                timedOut(peer);
+            }
+        } catch (IOException e) {
+            if (timedOut.get()) {
+                timedOut(peer);
+            } else if (!socket.isClosed()) {
+                Log.info("connection " + peer + " ended: " + e.getMessage());
+            }
+        } catch (RuntimeException e) {
+            Log.error("connection " + peer + " failed: " + e);
+        } finally {
+            deadline.cancel(false);
+            if (!handedOff) {
+                ended(socket, peer);
+            }
+        }
+    }
+
+    /** An open WebSocket connection, from after the 101 to its end. */
+    private void serve(Socket socket, InputStream in, String path, Peer peer, AccessPolicy.Admission admission) {
+        try {
+            WebSocket webSocket = new WebSocket(socket, in, config.limits(), new Trace(metrics, peer, observability.trace()));
+            long openedNanos = System.nanoTime();
+            metrics.connectionsOpen.incrementAndGet();
+            metrics.connectionsTotal.increment();
+            Log.event("connection.opened", "connection " + peer + " " + path + " opened",
+                    "peer", peer.toString(), "path", path);
+            open.add(webSocket);
+            Timers.Loop keepAlive = config.pingInterval().isZero() ? null : KeepAlive.start(webSocket, config.pingInterval(), peer);
+            try {
+                if (stopping) {
+                    webSocket.close(CloseCode.GOING_AWAY, "server shutting down");
+                }
+                endpoint.session(webSocket, peer, admission);
+            } finally {
+                open.remove(webSocket);
+                webSocket.abort();
+                if (keepAlive != null) {
+                    keepAlive.cancel();
+                }
+                closed(webSocket, peer, path, openedNanos);
+            }
+        } catch (IOException e) {
+            if (!socket.isClosed()) {
+                Log.info("connection " + peer + " ended: " + e.getMessage());
+            }
+        } catch (RuntimeException e) {
+            Log.error("connection " + peer + " failed: " + e);
+        } finally {
+            ended(socket, peer);
+        }
+    }
+
+    private void ended(Socket socket, Peer peer) {
+        int left = connections.decrementAndGet();
+        int peak = peakConnections.get();
+        if (peak >= HEAP_TRIM_PEAK && left * 4 <= peak && peakConnections.compareAndSet(peak, left)) {
+            heapTrims.incrementAndGet();
+            Log.info("connections fell from " + peak + " to " + left + ": returning their memory");
+            Timers.after(1000, System::gc); // once the closes in flight are done
+        }
+        perAddress.computeIfPresent(peer.address(), (address, n) -> n == 1 ? null : n - 1);
+        closeQuietly(socket);
+    }
+
+    /** Answers a plain HTTP request: the operations endpoints here, the rest by the endpoint. */
+    byte[] http(HttpRequest request, Peer peer) {
+        String path = request.path();
+        if (!path.equals("/healthz") && !path.equals("/metrics")) {
+            return endpoint.http(request, peer);
+        }
+        if (!request.method().equals("GET")) {
+            return Handshake.response(405, "text/plain; charset=utf-8", "only GET\n".getBytes(StandardCharsets.UTF_8),
+                    Map.of("Allow", "GET"));
+        }
+        if (!config.access().mayObserve(request, peer, observability.metricsPublic())) {
+            // The same answer as a WebSocket without the token: the token opens it from anywhere.
+            return Handshake.response(401, "text/plain; charset=utf-8",
+                    (path + " is for loopback clients, or give the token (Authorization: Bearer TOKEN or ?token=TOKEN)\n")
+                            .getBytes(StandardCharsets.UTF_8), Map.of("WWW-Authenticate", "Bearer", "Cache-Control", "no-store"));
+        }
+        if (path.equals("/healthz")) {
+            return Handshake.response(200, "application/json", metrics.health().getBytes(StandardCharsets.UTF_8),
+                    Map.of("Cache-Control", "no-store"));
+        }
+        return Handshake.response(200, "text/plain; version=0.0.4; charset=utf-8", metrics.prometheus().getBytes(StandardCharsets.UTF_8),
+                Map.of("Cache-Control", "no-store"));
+    }
+
+    private void traceResponse(Peer peer, byte[] response) {
+        if (observability.trace()) {
+            String text = new String(response, StandardCharsets.ISO_8859_1);
+            int end = text.indexOf("\r\n\r\n");
+            Trace.head(peer, true, end < 0 ? text : text.substring(0, end));
+        }
+    }
+
+    /** The end of a WebSocket connection: close codes counted and logged. */
+    private void closed(WebSocket webSocket, Peer peer, String path, long openedNanos) {
+        metrics.connectionsOpen.decrementAndGet();
+        int received = webSocket.closeCodeReceived();
+        int sent = webSocket.closeCodeSent();
+        if (received != CloseCode.ABNORMAL_CLOSURE) { // 1006: no Close frame came
+            metrics.closeCodesReceived.increment(Integer.toString(received));
+        }
+        if (sent > 0) {
+            metrics.closeCodesSent.increment(Integer.toString(sent));
+        }
+        long ms = (System.nanoTime() - openedNanos) / 1_000_000;
+        // "PEER PATH closed: received R, sent S": make interop reads this line for the server's side of a clean close.
+        Log.event("connection.closed", "connection " + peer + " " + path + " closed: received " + received + ", sent "
+                        + (sent > 0 ? Integer.toString(sent) : "none") + " (after " + ms + " ms)",
+                "peer", peer.toString(), "path", path, "codeReceived", received, "codeSent", sent, "durationMs", ms);
+    }
+
+    private void timedOut(Peer peer) {
+        metrics.connectionsRejected.increment("handshake_timeout");
+        Log.event("connection.refused", "refused " + peer + ": no complete request head within "
+                        + config.handshakeTimeout().toMillis() + " ms",
+                "peer", peer.toString(), "reason", "handshake_timeout");
+    }
+
+    private void refuse(Socket socket, HandshakeException e, Peer peer) throws IOException {
+        String reason = Metrics.rejectionReason(e.status());
+        metrics.connectionsRejected.increment(reason);
+        metrics.handshakeFailures.increment(Integer.toString(e.status()));
+        Log.event("connection.refused", "refused " + peer + ": " + e.status() + " " + e.getMessage(),
+                "peer", peer.toString(), "status", e.status(), "reason", reason);
+        byte[] response = Handshake.errorResponse(e);
+        traceResponse(peer, response);
+        socket.getOutputStream().write(response);
+        socket.shutdownOutput();
+        // Let the client read the answer before the socket closes: drain briefly.
+        socket.setSoTimeout(1000);
+        try {
+            InputStream in = socket.getInputStream();
+            byte[] sink = new byte[4096];
+            long end = System.nanoTime() + 1_000_000_000L;
+            while (System.nanoTime() < end && in.read(sink) >= 0) {
+                // discard
+            }
+        } catch (IOException ignored) {
+            // closing anyway
+        }
+    }
+
+    /** Stops accepting, asks the endpoint to end its sessions within the grace, then closes what is left. */
+    public void stop(Duration grace) {
+        stopping = true;
+        closeQuietly(serverSocket);
+        endpoint.shutdown(grace);
+        for (WebSocket webSocket : open) {
+            webSocket.close(CloseCode.GOING_AWAY, "server shutting down");
+        }
+        // Half a second for the closing handshakes, so that the whole stop stays within the grace plus a second.
+        Timers.awaitUntil(Duration.ofMillis(500), 10, open::isEmpty);
+        open.forEach(WebSocket::abort);
+    }
+
+    @Override
+    public void close() {
+        stop(Duration.ZERO);
+    }
+
+    private static void closeQuietly(AutoCloseable closeable) {
+        try {
+            closeable.close();
+        } catch (Exception ignored) {
+            // nothing to do
+        }
+    }
+}

@@ -1,0 +1,427 @@
+package wsexec.server;
+
+import java.io.File;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+import wsexec.websocket.CloseCode;
+import wsexec.websocket.Message;
+import wsexec.websocket.WebSocket;
+import wsexec.common.Json;
+import wsexec.common.Log;
+import wsexec.job.Commands;
+import wsexec.job.InputBudget;
+import wsexec.job.Job;
+import wsexec.job.JobSignal;
+import wsexec.job.ProcessGroups;
+import wsexec.job.Timers;
+
+/**
+ * One client connection speaking the exec protocol (docs/PROTOCOL.md): reads
+ * requests, starts and controls jobs, and sends each job's events to this
+ * connection only. When the connection ends, for any reason, every job it
+ * started is ended: TERM to its process group, KILL after the grace.
+ */
+final class Session {
+    /** Longest job id accepted, so ids cannot bloat every event. */
+    static final int MAX_ID_LENGTH = 128;
+
+    private final ExecEndpoint endpoint;
+    private final WebSocket webSocket;
+    private final Server.Peer peer;
+    private final AccessPolicy.Admission admission;
+    private final Map<String, Job> jobs = new ConcurrentHashMap<>();
+    private final AtomicLong autoIds = new AtomicLong();
+    private volatile long lastActivityNanos = System.nanoTime();
+    /** Stdin received and not yet in a pipe: bounded, and closed the moment the connection closes. */
+    private final InputBudget stdinBudget;
+
+    /** @param admission this connection's pass through the access policy: the only way to start a job */
+    Session(ExecEndpoint endpoint, WebSocket webSocket, Server.Peer peer, AccessPolicy.Admission admission) {
+        this.endpoint = endpoint;
+        this.webSocket = webSocket;
+        this.peer = peer;
+        this.admission = admission;
+        this.stdinBudget = new InputBudget(endpoint.config().stdinBuffer());
+    }
+
+    WebSocket webSocket() {
+        return webSocket;
+    }
+
+    ExecEndpoint.Config config() {
+        return endpoint.config();
+    }
+
+    void run() throws IOException {
+        // However the connection ends — a Close frame, end of stream, a reset, ping silence, the
+        // close timeout, a server stop — its jobs end at that moment, even if this thread is
+        // waiting for stdin room or the closing handshake is held up by a peer that reads nothing.
+        webSocket.onClosing(() -> {
+            stdinBudget.close();
+            terminateAll();
+        });
+        Timers.Loop idleWatch = config().idleTimeout().isZero() ? null
+                : Timers.loop(config().idleTimeout().toNanos(), this::closeWhenIdle);
+        try {
+            Message message;
+            while ((message = webSocket.receive()) != null) {
+                lastActivityNanos = System.nanoTime();
+                switch (message) {
+                    case Message.Text text -> onText(text.text());
+                    case Message.Binary binary -> error(null, "bad_request", "binary messages are not part of the protocol");
+                    default -> {
+                    }
+                }
+            }
+        } finally {
+            if (idleWatch != null) {
+                idleWatch.cancel();
+            }
+            terminateAll();
+        }
+    }
+
+    /**
+     * Closes the connection (1000) once it has had no running job and no message from the client
+     * for the idle timeout. Pings and Pongs are not activity: they only prove the peer is alive.
+     * A {@link Timers#loop} step: returns the nanoseconds until it should look again, or -1.
+     */
+    private long closeWhenIdle() {
+        if (webSocket.state() != WebSocket.State.OPEN) {
+            return -1;
+        }
+        long timeout = config().idleTimeout().toNanos();
+        long wait = lastActivityNanos + timeout - System.nanoTime();
+        if (wait > 0) {
+            return wait;
+        }
+        if (!jobs.isEmpty()) {
+            lastActivityNanos = System.nanoTime(); // a running job is activity; look again later
+            return timeout;
+        }
+        Log.info("connection " + peer + " closed after " + config().idleTimeout().toMillis() + " ms idle");
+        // The Close frame is a send, which may block: not on the timer thread.
+        Thread.ofVirtual().name("wsexec-idle-close-" + peer.port())
+                .start(() -> webSocket.close(CloseCode.NORMAL_CLOSURE, "idle timeout"));
+        return -1;
+    }
+
+    private void onText(String text) {
+        String trimmed = text.strip();
+        if (!trimmed.startsWith("{")) {
+            // Not JSON: the text is the command itself (as with wscat: type "ls", get its output).
+            if (trimmed.isEmpty()) {
+                error(null, "bad_request", "empty command");
+                return;
+            }
+            exec("auto-" + autoIds.incrementAndGet(), List.of("/bin/sh", "-c", text), null, Map.of(), config().jobTimeout().toMillis(), false, false);
+            return;
+        }
+        Map<String, Object> request;
+        try {
+            Object parsed = Json.parse(text);
+            if (!(parsed instanceof Map<?, ?>)) {
+                error(null, "bad_request", "expected a JSON object");
+                return;
+            }
+            @SuppressWarnings("unchecked")
+            Map<String, Object> object = (Map<String, Object>) parsed;
+            request = object;
+        } catch (Json.ParseException e) {
+            error(null, "bad_request", "malformed JSON: " + e.getMessage());
+            return;
+        }
+        try {
+            dispatch(request);
+        } catch (BadRequest e) {
+            error(e.id, e.code, e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** A request that cannot be carried out; becomes an {@code error} event. */
+    private static final class BadRequest extends Exception {
+        private static final long serialVersionUID = 1L;
+        final String id;
+        final String code;
+
+        BadRequest(String id, String code, String message) {
+            super(message, null, false, false);
+            this.id = id;
+            this.code = code;
+        }
+    }
+
+    private void dispatch(Map<String, Object> request) throws BadRequest, InterruptedException {
+        Object type = request.get("type");
+        String id = idOf(request);
+        if (!(type instanceof String t)) {
+            throw new BadRequest(id, "bad_request", "missing \"type\"");
+        }
+        switch (t) {
+            case "exec" -> onExec(id == null ? "auto-" + autoIds.incrementAndGet() : id, request);
+            case "stdin" -> {
+                Job job = runningJob(id);
+                Object eof = request.get("eof");
+                Object data = request.get("data");
+                Object base64 = request.get("base64");
+                if ((data != null && !(data instanceof String)) || (base64 != null && !(base64 instanceof String))) {
+                    throw new BadRequest(id, "bad_request", "\"data\" and \"base64\" must be strings");
+                }
+                byte[] bytes = null;
+                if (base64 != null) {
+                    try {
+                        bytes = java.util.Base64.getDecoder().decode((String) base64);
+                    } catch (IllegalArgumentException e) {
+                        throw new BadRequest(id, "bad_request", "\"base64\" is not valid base64");
+                    }
+                }
+                if (data != null && !job.writeStdin(((String) data).getBytes(StandardCharsets.UTF_8), stdinBudget)) {
+                    return; // the connection closed meanwhile
+                }
+                if (bytes != null && !job.writeStdin(bytes, stdinBudget)) {
+                    return;
+                }
+                if (Boolean.TRUE.equals(eof)) {
+                    job.closeStdinLater();
+                }
+            }
+            case "signal" -> {
+                Job job = runningJob(id);
+                Object name = request.get("signal");
+                JobSignal signal = name instanceof String s ? JobSignal.byName(s) : null;
+                if (signal == null) {
+                    throw new BadRequest(id, "bad_request", "\"signal\" must be one of INT, TERM, KILL, HUP, QUIT");
+                }
+                job.signal(signal);
+            }
+            default -> throw new BadRequest(id, "unknown_type", "unknown message type \"" + t + "\"");
+        }
+    }
+
+    private String idOf(Map<String, Object> request) throws BadRequest {
+        Object id = request.get("id");
+        if (id == null) {
+            return null;
+        }
+        String text = id instanceof String s ? s : id instanceof Long n ? n.toString() : null;
+        if (text == null || text.isEmpty() || text.length() > MAX_ID_LENGTH) {
+            throw new BadRequest(null, "bad_request", "\"id\" must be a non-empty string of at most " + MAX_ID_LENGTH + " characters");
+        }
+        return text;
+    }
+
+    private Job runningJob(String id) throws BadRequest {
+        if (id == null) {
+            throw new BadRequest(null, "bad_request", "missing \"id\"");
+        }
+        Job job = jobs.get(id);
+        if (job == null) {
+            throw new BadRequest(id, "unknown_job", "no running job with id \"" + id + "\"");
+        }
+        return job;
+    }
+
+    private void onExec(String id, Map<String, Object> request) throws BadRequest {
+        Object command = request.get("command");
+        Object argv = request.get("argv");
+        List<String> line;
+        if (command instanceof String c && argv == null) {
+            if (c.isBlank()) {
+                throw new BadRequest(id, "bad_request", "empty command");
+            }
+            line = List.of("/bin/sh", "-c", c);
+        } else if (argv instanceof List<?> list && command == null) {
+            if (list.isEmpty() || !list.stream().allMatch(a -> a instanceof String)) {
+                throw new BadRequest(id, "bad_request", "\"argv\" must be a non-empty array of strings");
+            }
+            line = new ArrayList<>();
+            for (Object a : list) {
+                line.add((String) a);
+            }
+        } else {
+            throw new BadRequest(id, "bad_request", "give exactly one of \"command\" (a string) or \"argv\" (an array)");
+        }
+        File cwd = null;
+        Object dir = request.get("cwd");
+        if (dir != null) {
+            if (!(dir instanceof String d) || !Files.isDirectory(Path.of(d))) {
+                throw new BadRequest(id, "bad_cwd", "working directory does not exist: " + dir);
+            }
+            cwd = new File(d);
+        }
+        Map<String, String> env = new java.util.LinkedHashMap<>();
+        Object envObject = request.get("env");
+        if (envObject != null) {
+            if (!(envObject instanceof Map<?, ?> m)) {
+                throw new BadRequest(id, "bad_request", "\"env\" must be an object of strings");
+            }
+            for (Map.Entry<?, ?> e : m.entrySet()) {
+                if (!(e.getValue() instanceof String v)) {
+                    throw new BadRequest(id, "bad_request", "\"env\" must be an object of strings");
+                }
+                env.put((String) e.getKey(), v);
+            }
+        }
+        long timeoutMs = config().jobTimeout().toMillis();
+        Object t = request.get("timeoutMs");
+        if (t != null) {
+            if (!(t instanceof Long ms) || ms <= 0) {
+                throw new BadRequest(id, "bad_request", "\"timeoutMs\" must be a positive integer");
+            }
+            timeoutMs = timeoutMs > 0 ? Math.min(timeoutMs, ms) : ms;
+        }
+        boolean pty = Boolean.TRUE.equals(request.get("pty"));
+        Object binary = request.get("binary");
+        if (binary != null && !(binary instanceof Boolean)) {
+            throw new BadRequest(id, "bad_request", "\"binary\" must be true or false");
+        }
+        if (Boolean.TRUE.equals(binary) && id.getBytes(StandardCharsets.UTF_8).length > OutputPump.MAX_BINARY_ID_BYTES) {
+            throw new BadRequest(id, "bad_request", "with \"binary\" the id must be at most " + OutputPump.MAX_BINARY_ID_BYTES + " bytes of UTF-8");
+        }
+        exec(id, line, cwd, env, timeoutMs, pty, Boolean.TRUE.equals(binary));
+    }
+
+    /** @param binary send the job's output as binary frames (docs/PROTOCOL.md, "Binary output") */
+    private void exec(String id, List<String> line, File cwd, Map<String, String> env, long timeoutMs, boolean pty, boolean binary) {
+        ProcessBuilder builder;
+        try {
+            // The command policy first: a forbidden command takes no job slot and learns nothing about the programs here.
+            builder = admission.job(line, pty, config().lineBuffered(), env.containsKey("PATH"));
+        } catch (AccessPolicy.Forbidden e) {
+            Log.event("job.forbidden", "job " + id + " forbidden for " + peer, "peer", peer.toString(), "id", id);
+            error(id, "forbidden", e.getMessage());
+            return;
+        }
+        if (resolveProgram(line.get(0)) == null) {
+            error(id, "not_found", "program not found: " + line.get(0));
+            return;
+        }
+        if (jobs.containsKey(id)) {
+            error(id, "duplicate_id", "a job with id \"" + id + "\" is still running");
+            return;
+        }
+        if (jobs.size() >= config().maxJobsPerConnection()) {
+            error(id, "too_many_jobs", "this connection already runs " + jobs(config().maxJobsPerConnection()) + " (--max-jobs-per-connection)");
+            return;
+        }
+        if (!endpoint.reserveJob()) {
+            error(id, "too_many_jobs", "the server already runs " + jobs(config().maxJobs()) + " (--max-jobs)");
+            return;
+        }
+        Process process;
+        try {
+            if (cwd != null) {
+                builder.directory(cwd);
+            }
+            if (config().lineBuffered() && !pty) {
+                builder.environment().putAll(Commands.lineBufferedEnvironment(builder.environment().get("LD_PRELOAD")));
+            }
+            builder.environment().putAll(env);
+            process = builder.start();
+        } catch (IOException | RuntimeException e) {
+            endpoint.releaseJob();
+            error(id, "spawn_failed", "cannot start process: " + e.getMessage());
+            return;
+        }
+        Job job = new Job(jobHost(binary), id, process, pty && ProcessGroups.SCRIPT != null);
+        jobs.put(id, job);
+        endpoint.metrics().jobStarted();
+        Log.event("job.started", "job " + id + " started (pid " + process.pid() + ") for " + peer,
+                "peer", peer.toString(), "id", id, "pid", process.pid());
+        send(Json.object().field("type", "started").field("id", id).field("pid", process.pid()).toString());
+        job.start(timeoutMs);
+    }
+
+    /** This connection as the host of one job: output to this socket, the exit as an event. */
+    private Job.Host jobHost(boolean binary) {
+        return new Job.Host() {
+            @Override
+            public java.time.Duration linger() {
+                return config().linger();
+            }
+
+            @Override
+            public java.time.Duration killGrace() {
+                return config().killGrace();
+            }
+
+            @Override
+            public void pump(Job job, java.io.InputStream pipe, String stream) {
+                new OutputPump(pipe, webSocket, job.id, stream, binary).run();
+            }
+
+            @Override
+            public void finished(Job job, Job.Exit exit) {
+                jobFinished(job, exit);
+            }
+        };
+    }
+
+    /** Called by the job's own thread once all its output is sent and the process has exited. */
+    private void jobFinished(Job job, Job.Exit end) {
+        Json.ObjectWriter exit = Json.object().field("type", "exit").field("id", job.id).field("code", end.code());
+        if (end.signal() != null) {
+            exit.field("signal", end.signal().name());
+        }
+        if (end.reason() != null) {
+            exit.field("reason", end.reason());
+        }
+        exit.field("durationMs", end.durationMs());
+        String exitEvent = exit.toString();
+        int code = end.code();
+        long durationMs = end.durationMs();
+        jobs.remove(job.id, job);
+        lastActivityNanos = System.nanoTime();
+        endpoint.releaseJob();
+        endpoint.metrics().jobExited(code);
+        Log.event("job.exited", "job " + job.id + " exited with " + code + " after " + durationMs + " ms",
+                "peer", peer.toString(), "id", job.id, "code", code, "durationMs", durationMs);
+        send(exitEvent);
+    }
+
+    /** Ends every running job of this connection: TERM now, KILL after the grace. */
+    void terminateAll() {
+        Job.terminateAll(List.copyOf(jobs.values()));
+    }
+
+    private static String jobs(int count) {
+        return count + (count == 1 ? " job" : " jobs");
+    }
+
+    private void error(String id, String code, String message) {
+        send(Json.object().field("type", "error").field("id", id).field("code", code).field("message", message).toString());
+    }
+
+    private void send(String event) {
+        try {
+            webSocket.sendText(event);
+        } catch (IOException e) {
+            // The connection is gone; the read loop ends and the jobs are torn down.
+        }
+    }
+
+    /** Finds a program the way execvp would: a path as given, or the first match on PATH. */
+    static String resolveProgram(String name) {
+        if (name.contains("/")) {
+            return Files.isExecutable(Path.of(name)) && !Files.isDirectory(Path.of(name)) ? name : null;
+        }
+        String path = System.getenv().getOrDefault("PATH", "/usr/local/bin:/usr/bin:/bin");
+        for (String dir : path.split(":")) {
+            Path candidate = Path.of(dir.isEmpty() ? "." : dir, name);
+            if (Files.isExecutable(candidate) && !Files.isDirectory(candidate)) {
+                return candidate.toString();
+            }
+        }
+        return null;
+    }
+}
