@@ -87,24 +87,13 @@ final class MessageInflater {
 
     /**
      * Whether the DEFLATE data ended with a block marked BFINAL (RFC 1951 §3.2.3), which a sender
-     * may use to end a message (RFC 7692 §7.2.3.4, "Using a DEFLATE Block with BFINAL Set to 1");
-     * {@code remaining} tells how many given bytes lie after it.
+     * may use to end a message (RFC 7692 §7.2.3.4, "Using a DEFLATE Block with BFINAL Set to 1").
      */
     boolean isStreamEnd() throws ProtocolException {
         lock.lock();
         try {
             check();
             return inflater.finished();
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    int remaining() throws ProtocolException {
-        lock.lock();
-        try {
-            check();
-            return inflater.getRemaining();
         } finally {
             lock.unlock();
         }

@@ -325,31 +325,42 @@ public final class PerMessageDeflate {
      * message then goes uncompressed, which §6 allows for any message).
      */
     static Compressed compress(Agreement agreement, byte[] payload, int offset, int length) {
+        Compressed compressed = deflate(agreement, payload, offset, length, length);
+        return compressed == null || compressed.length() >= length ? null : compressed;
+    }
+
+    /**
+     * The DEFLATE data of one message, RFC 7692 §7.2.1, or null once it is known to be longer
+     * than {@code giveUpAfter} bytes.
+     */
+    static Compressed deflate(Agreement agreement, byte[] payload, int offset, int length, int giveUpAfter) {
         Deflater deflater = newDeflater(agreement.level(), agreement.huffmanOnly());
         try {
-            deflater.setInput(payload, offset, length);
             byte[] out = new byte[WebSocket.HEADROOM + Math.max(64, length / 2)];
             int produced = WebSocket.HEADROOM;
+            // A strategy set on a Deflater takes effect in its next deflate call, which then only
+            // applies it and returns: make that call now, while there is no input to hold back.
+            deflater.deflate(out, produced, out.length - produced, Deflater.NO_FLUSH);
+            deflater.setInput(payload, offset, length);
             while (true) {
                 int room = out.length - produced;
                 int n = deflater.deflate(out, produced, room, Deflater.SYNC_FLUSH);
                 produced += n;
                 // Deflater: with SYNC_FLUSH, a full output buffer means there may be more to come
-                if (n < room) {
+                if (n < room && deflater.needsInput()) {
                     break;
                 }
-                if (produced - WebSocket.HEADROOM - TAIL.length >= length) {
-                    return null; // already no smaller than the original: send that
+                if (produced - WebSocket.HEADROOM - TAIL.length > giveUpAfter) {
+                    return null;
                 }
                 out = java.util.Arrays.copyOf(out, out.length + Math.max(64, out.length / 2));
             }
-            int compressedLength = produced - WebSocket.HEADROOM - TAIL.length;
             // RFC 7692 §7.2.1: "Remove 4 octets (that are 0x00 0x00 0xff 0xff) from the tail end";
             // a sync flush always ends with that empty stored block
-            if (compressedLength < 0 || !endsWithTail(out, produced)) {
+            if (produced - WebSocket.HEADROOM < TAIL.length || !endsWithTail(out, produced)) {
                 throw new IllegalStateException("a sync flush did not end with 00 00 ff ff");
             }
-            return compressedLength >= length ? null : new Compressed(out, compressedLength);
+            return new Compressed(out, produced - WebSocket.HEADROOM - TAIL.length);
         } finally {
             end(deflater);
         }

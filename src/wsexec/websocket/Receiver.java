@@ -181,7 +181,7 @@ public final class Receiver {
             return payload.endOfFrame() ? finishControl() : null;
         }
         if (compressed) {
-            inflate(payload.array(), payload.offset(), payload.length(), false);
+            inflate(payload.array(), payload.offset(), payload.length());
             return payload.endOfFrame() && frame.fin() ? finishMessage() : null;
         }
         System.arraycopy(payload.array(), payload.offset(), message, messageLength, payload.length());
@@ -217,15 +217,11 @@ public final class Receiver {
      * and no further, and one byte more from the inflater fails the message with 1009 (RFC 7692
      * §9 warns of "decompression bombs"). All of the input is consumed before this returns, so the
      * caller may reuse its array.
-     *
-     * @param tail these are the four bytes §7.2.2 appends, not the peer's
      */
-    private void inflate(byte[] input, int offset, int length, boolean tail) throws ProtocolException {
+    private void inflate(byte[] input, int offset, int length) throws ProtocolException {
         if (inflater.isStreamEnd()) {
-            // RFC 7692 §7.2.3.4: the sender ended the message with a BFINAL block; nothing may follow it
-            if (!tail && length > 0) {
-                throw new ProtocolException(CloseCode.INVALID_FRAME_PAYLOAD_DATA, "data after the final DEFLATE block");
-            }
+            // RFC 7692 §7.2.3.4: the sender ended the message with a BFINAL block. What follows it is
+            // ignored (it still counted against the limit), as zlib-based peers do.
             return;
         }
         inflater.setInput(input, offset, length);
@@ -246,14 +242,8 @@ public final class Receiver {
             if (n > 0) {
                 continue;
             }
-            // no output: the input is used up, or the DEFLATE data ended
-            if (inflater.isStreamEnd()) {
-                if (!tail && inflater.remaining() > 0) {
-                    throw new ProtocolException(CloseCode.INVALID_FRAME_PAYLOAD_DATA, "data after the final DEFLATE block");
-                }
-                return;
-            }
-            if (inflater.needsInput()) {
+            // no output: the input is used up, or the DEFLATE data ended (and the rest is ignored, as above)
+            if (inflater.isStreamEnd() || inflater.needsInput()) {
                 return;
             }
         }
@@ -287,7 +277,7 @@ public final class Receiver {
     private Message finishMessage() throws ProtocolException {
         if (compressed) {
             // RFC 7692 §7.2.2: "Append 4 octets of 0x00 0x00 0xff 0xff to the tail end of the payload of the message"
-            inflate(PerMessageDeflate.TAIL, 0, PerMessageDeflate.TAIL.length, true);
+            inflate(PerMessageDeflate.TAIL, 0, PerMessageDeflate.TAIL.length);
             inflater.endMessage();
             compressed = false;
             if (observer != null) {
