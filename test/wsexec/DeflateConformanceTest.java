@@ -64,11 +64,15 @@ class DeflateConformanceTest {
 
     /** Connects with these Sec-WebSocket-Extensions header values (one header each) and reads the answer's head. */
     static Opened connect(TestServer server, String... offers) throws IOException {
+        return connect(server.port(), offers);
+    }
+
+    static Opened connect(int port, String... offers) throws IOException {
         StringBuilder headers = new StringBuilder();
         for (String offer : offers) {
             headers.append("Sec-WebSocket-Extensions: ").append(offer).append("\r\n");
         }
-        RawClient client = RawClient.connect(server.port());
+        RawClient client = RawClient.connect(port);
         client.send(RawClient.upgradeRequest("/", headers.toString()).getBytes(StandardCharsets.ISO_8859_1));
         String head = client.readResponseHead();
         if (extensionsHeader(head) != null) {
@@ -78,7 +82,11 @@ class DeflateConformanceTest {
     }
 
     static RawClient openCompressed(TestServer server) throws IOException {
-        Opened opened = connect(server, OFFER);
+        return openCompressed(server.port());
+    }
+
+    static RawClient openCompressed(int port) throws IOException {
+        Opened opened = connect(port, OFFER);
         assertTrue(opened.head().startsWith("HTTP/1.1 101"), opened.head());
         assertEquals(AGREED, extensionsHeader(opened.head()));
         return opened.client();
@@ -427,5 +435,61 @@ class DeflateConformanceTest {
         assertTrue(eventually(PerMessageDeflate::liveZlibStreams, before + 1), "the Inflater of the message in progress");
         client.close(); // no Close frame, no FIN on the message: the TCP connection just ends
         assertTrue(eventually(PerMessageDeflate::liveZlibStreams, before), "the Inflater was not ended");
+    }
+
+    // ---------------------------------------------------------------- --trace, /metrics, flags
+
+    @Test
+    void traceShowsCompressedSizesAndMetricsCountBothSides() throws Exception {
+        java.io.ByteArrayOutputStream log = new java.io.ByteArrayOutputStream();
+        Log.to(new java.io.PrintStream(log, true, StandardCharsets.UTF_8));
+        byte[] text = "x".repeat(1000).getBytes(StandardCharsets.US_ASCII);
+        byte[] deflated = deflate(text);
+        Server traced = new Server(TestServer.serverConfig(EchoEndpoint.LIMITS), new EchoEndpoint(),
+                new Server.Observability(true, false)).start();
+        try (RawClient client = openCompressed(traced.port())) {
+            client.send(compressedFrame(client, true, Opcode.TEXT, deflated));
+            Frame reply = expect(client, Opcode.TEXT);
+            assertArrayEquals(text, payloadOf(reply));
+            String wire = reply.payload().length + " bytes";
+            assertTrue(eventually(() -> log.toString(StandardCharsets.UTF_8).contains("compressed 1000→" + wire) ? 1 : 0, 1),
+                    log.toString(StandardCharsets.UTF_8));
+            String out = log.toString(StandardCharsets.UTF_8);
+            assertTrue(out.contains("| Sec-WebSocket-Extensions: " + AGREED), out);
+            assertTrue(out.contains("C->S FIN=1 RSV=100 TEXT   MASK=1"), out);
+            assertTrue(out.contains("C->S inflated " + deflated.length + "→1000 bytes"), out);
+            assertTrue(out.contains("S->C FIN=1 RSV=100 TEXT   MASK=0 len=" + reply.payload().length), out);
+            Metrics metrics = traced.metrics();
+            assertEquals(1000, metrics.deflateOutUncompressed.sum());
+            assertEquals(reply.payload().length, metrics.deflateOutCompressed.sum());
+            assertEquals(1000, metrics.deflateInUncompressed.sum());
+            assertEquals(deflated.length, metrics.deflateInCompressed.sum());
+            String prometheus = metrics.prometheus();
+            assertTrue(prometheus.contains("wsexec_deflate_uncompressed_bytes_total{direction=\"out\"} 1000\n"), prometheus);
+            assertTrue(prometheus.contains("wsexec_deflate_compressed_bytes_total{direction=\"in\"} " + deflated.length + "\n"), prometheus);
+            assertTrue(prometheus.contains("wsexec_deflate_zlib_streams "), prometheus);
+        } finally {
+            traced.stop(java.time.Duration.ofSeconds(1));
+            Log.to(System.err);
+        }
+    }
+
+    @Test
+    void theFlagsAreParsedForServeAndEchoWithTheirDefaults() throws Exception {
+        CommandLine.Serve serve = (CommandLine.Serve) CommandLine.parse(new String[] {"serve"});
+        assertEquals(new PerMessageDeflate.Settings(true, 256, 6), serve.server().limits().deflate());
+        CommandLine.Serve set = (CommandLine.Serve) CommandLine.parse(new String[] {"serve", "--deflate", "off",
+                "--deflate-threshold", "1KiB", "--deflate-level=9"});
+        assertEquals(new PerMessageDeflate.Settings(false, 1024, 9), set.server().limits().deflate());
+        CommandLine.Echo echoFlags = (CommandLine.Echo) CommandLine.parse(new String[] {"echo", "--deflate-level", "1"});
+        assertEquals(new PerMessageDeflate.Settings(true, 256, 1), echoFlags.server().limits().deflate());
+        assertEquals(64 << 20, echoFlags.server().limits().maxMessageSize(), "the other echo limits stay");
+        for (String[] bad : new String[][] {{"serve", "--deflate", "yes"}, {"serve", "--deflate-level", "0"},
+                {"echo", "--deflate-level", "10"}, {"serve", "--deflate-threshold", "big"}}) {
+            org.junit.jupiter.api.Assertions.assertThrows(CommandLine.UsageException.class, () -> CommandLine.parse(bad), String.join(" ", bad));
+        }
+        for (String flag : new String[] {"--deflate on|off", "--deflate-threshold SIZE", "--deflate-level N"}) {
+            assertTrue(CommandLine.USAGE.contains(flag), flag);
+        }
     }
 }
