@@ -427,6 +427,50 @@ class DeflateConformanceTest {
     }
 
     @Test
+    void binaryOutputFramesAreCompressedAlike() throws IOException {
+        try (RawClient client = openCompressed(exec)) {
+            client.sendText("{\"type\":\"exec\",\"id\":\"b\",\"binary\":true,\"command\":\"seq 1 50000\"}");
+            ByteArrayOutputStream stdout = new ByteArrayOutputStream();
+            int compressed = 0;
+            while (true) {
+                Frame f = client.readFrame();
+                assertNotNull(f);
+                if (f.opcode() == Opcode.TEXT && new String(payloadOf(f), StandardCharsets.UTF_8).contains("\"type\":\"exit\"")) {
+                    break;
+                }
+                if (f.opcode() == Opcode.BINARY) {
+                    compressed += (f.header().rsv() & RSV1) != 0 ? 1 : 0;
+                    byte[] payload = payloadOf(f);
+                    assertEquals(1, payload[0], "stdout");
+                    stdout.write(payload, 3, payload.length - 3); // 01, id length 1, "b", then the bytes
+                }
+            }
+            StringBuilder expected = new StringBuilder();
+            for (int i = 1; i <= 50_000; i++) {
+                expected.append(i).append('\n');
+            }
+            assertEquals(expected.toString(), stdout.toString(StandardCharsets.US_ASCII));
+            assertTrue(compressed > 0, "no binary frame was compressed");
+        }
+    }
+
+    @Test
+    void programModeLinesAreCompressedToo() throws IOException {
+        String line = "program line ".repeat(40); // 520 bytes: over the threshold
+        Server.Config config = TestServer.serverConfig(TestServer.policy(null, java.util.List.of(), java.util.List.of(),
+                java.util.List.of("sh", "-c", "for i in 1 2 3; do echo '" + line + "'$i; done")));
+        try (TestServer program = TestServer.program(config, new ProgramEndpoint.Config(false, ProgramEndpoint.Config.DEFAULT_PASS_ENV,
+                java.time.Duration.ofSeconds(1), ProgramEndpoint.Config.DEFAULT_MAX_LINE_BYTES));
+             RawClient client = openCompressed(program)) {
+            for (int i = 1; i <= 3; i++) {
+                Frame f = expect(client, Opcode.TEXT);
+                assertEquals(RSV1, f.header().rsv(), "line " + i);
+                assertEquals(line + i, new String(payloadOf(f), StandardCharsets.UTF_8));
+            }
+        }
+    }
+
+    @Test
     void aConnectionDroppedInsideACompressedMessageEndsItsInflater() throws IOException {
         int before = PerMessageDeflate.liveZlibStreams();
         RawClient client = openCompressed(echo);
