@@ -21,7 +21,9 @@ import wsexec.websocket.Opcode;
  * Direction ({@code C->S} client to server, {@code S->C} server to client), the FIN bit, the
  * three RSV bits, the opcode's name, the MASK bit and masking key, the payload length and the
  * encoding the length used (7-bit, 16-bit or 64-bit, §5.2), then the start of the payload: quoted
- * for text (and continuations of text), code and reason for Close, hex for everything else.
+ * for text (and continuations of text), code and reason for Close, hex for everything else — also
+ * for the frames of a compressed message (RFC 7692, RSV1 on its first frame), which are followed by
+ * one line {@code S->C compressed 1000→11 bytes} (or {@code C->S inflated 11→1000 bytes}).
  * Handshake heads are printed line by line with any token replaced by {@code <redacted>}.
  */
 final class Trace implements FrameObserver {
