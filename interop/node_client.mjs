@@ -2,6 +2,8 @@
 // Usage: node interop/node_client.mjs ECHO_URL SERVE_URL
 // Prints one "PASS node ..." or "FAIL node ..." line per check; exits 1 if any check failed.
 import WebSocket from 'ws';
+import { createHash } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
 
 const [echoUrl, serveUrl] = process.argv.slice(2);
 let failures = 0;
@@ -23,9 +25,9 @@ async function step(name, fn) {
     }
 }
 
-function connect(url) {
+function connect(url, perMessageDeflate = false) {
     return new Promise((resolve, reject) => {
-        const ws = new WebSocket(url, { perMessageDeflate: false });
+        const ws = new WebSocket(url, { perMessageDeflate, maxPayload: 0 });
         ws.once('open', () => resolve(ws));
         ws.once('error', reject);
     });
@@ -121,6 +123,51 @@ async function serveChecks() {
     });
 }
 
+/** RFC 7692: ws offers permessage-deflate by default ("permessage-deflate; client_max_window_bits"). */
+async function deflateChecks() {
+    const echo = await connect(echoUrl + 'node-deflate', true);
+    check('deflate echo negotiated', echo.extensions.startsWith('permessage-deflate'), echo.extensions);
+    await step('deflate echo text and binary', async () => {
+        const text = Array.from({ length: 20000 }, (_, i) => `line ${i} κόσμε\n`).join('');
+        let reply = nextMessage(echo);
+        echo.send(text);
+        let [data, isBinary] = await reply;
+        const textOk = !isBinary && data.toString() === text;
+        const sent = Buffer.alloc(1 << 20);
+        for (let i = 0; i < sent.length; i++) sent[i] = (i * 7) % 13;
+        reply = nextMessage(echo);
+        echo.send(sent);
+        [data, isBinary] = await reply;
+        check('deflate echo text and binary', textOk && isBinary && sent.equals(data), `text ${textOk}, binary ${data.length} bytes`);
+    });
+    await step('deflate echo close 1000', async () => {
+        const done = closed(echo);
+        echo.close(1000);
+        const [code] = await done;
+        check('deflate echo close 1000', code === 1000, 'close code ' + code);
+    });
+
+    const serve = await connect(serveUrl, true);
+    check('deflate serve negotiated', serve.extensions.startsWith('permessage-deflate'), serve.extensions);
+    await step('deflate serve seq 1 1000000 sha256', async () => {
+        const hash = createHash('sha256');
+        const exit = new Promise((resolve, reject) => {
+            serve.on('message', (data) => {
+                const event = JSON.parse(data.toString());
+                if (event.type === 'output' && event.stream === 'stdout') hash.update(event.data ?? '', 'utf8');
+                else if (event.type === 'exit') resolve(event.code);
+                else if (event.type === 'error') reject(new Error(JSON.stringify(event)));
+            });
+        });
+        serve.send(JSON.stringify({ type: 'exec', id: 'seq', command: 'seq 1 1000000' }));
+        const code = await exit;
+        const expected = createHash('sha256').update(execFileSync('seq', ['1', '1000000'], { maxBuffer: 1 << 24 })).digest('hex');
+        check('deflate serve seq 1 1000000 sha256', code === 0 && hash.digest('hex') === expected, `exit ${code}`);
+    });
+    serve.close(1000);
+}
+
 await step('echo connection', echoChecks);
 await step('serve connection', serveChecks);
+await step('deflate connections', deflateChecks);
 process.exit(failures ? 1 : 0);

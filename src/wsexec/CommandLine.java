@@ -19,6 +19,7 @@ import java.util.regex.PatternSyntaxException;
 import javax.net.ssl.SSLContext;
 
 import wsexec.websocket.Handshake;
+import wsexec.websocket.PerMessageDeflate;
 import wsexec.websocket.WebSocketLimits;
 import wsexec.client.RunOptions;
 import wsexec.common.AccessToken;
@@ -53,10 +54,10 @@ public final class CommandLine {
     public sealed interface Command {
     }
 
-    record Help() implements Command {
+    public record Help() implements Command {
     }
 
-    record Version() implements Command {
+    public record Version() implements Command {
     }
 
     /**
@@ -72,10 +73,10 @@ public final class CommandLine {
     }
 
     /** {@code run}: the client's options. */
-    record Run(RunOptions options) implements Command {
+    public record Run(RunOptions options) implements Command {
     }
 
-    static final String USAGE = """
+    public static final String USAGE = """
             wsexec — run shell commands on a server and stream their output over WebSocket
 
             usage:
@@ -90,6 +91,9 @@ public final class CommandLine {
               --bind ADDRESS             address to listen on (default 127.0.0.1)
               --max-message SIZE         largest message a client may send (default 1MiB)
               --max-fragments N          most frames per message (default 1024)
+              --deflate on|off           accept permessage-deflate compression, RFC 7692 (default on)
+              --deflate-threshold SIZE   send messages smaller than this uncompressed (default 256B)
+              --deflate-level N          zlib level 1 (fast) to 9 (small) for sent messages (default 6)
               --max-connections N        open connections before 503 (default 1024)
               --handshake-timeout TIME   the request head must arrive within this (default 10s)
               --close-timeout TIME       wait for the peer's Close frame at most this (default 5s)
@@ -141,6 +145,7 @@ public final class CommandLine {
             echo options:
               --port N (default 9001)  --bind ADDRESS (default 127.0.0.1)
               --max-message SIZE (default 64MiB)  --max-fragments N (default 100000)
+              --deflate on|off  --deflate-threshold SIZE  --deflate-level N (as for serve)
               --quiet  --log-format text|json  --trace  --metrics-public (as for serve)
 
             in a browser: open the http:// URL serve prints (the console); GET /healthz and /metrics for operators
@@ -260,6 +265,7 @@ public final class CommandLine {
                 case "--bind" -> bind = flags.value(flag);
                 case "--max-message" -> limits = limits.withMaxMessageSize(size(flag, flags.value(flag)));
                 case "--max-fragments" -> limits = limits.withMaxFragments(positive(flag, flags.value(flag)));
+                case "--deflate", "--deflate-threshold", "--deflate-level" -> limits = deflate(limits, flag, flags.value(flag));
                 case "--max-connections" -> maxConnections = positive(flag, flags.value(flag));
                 case "--max-connections-per-address" -> maxConnectionsPerAddress = positive(flag, flags.value(flag));
                 case "--ping-interval" -> pingInterval = duration(flag, flags.value(flag));
@@ -391,6 +397,7 @@ public final class CommandLine {
                 case "--bind" -> bind = flags.value(flag);
                 case "--max-message" -> limits = limits.withMaxMessageSize(size(flag, flags.value(flag)));
                 case "--max-fragments" -> limits = limits.withMaxFragments(positive(flag, flags.value(flag)));
+                case "--deflate", "--deflate-threshold", "--deflate-level" -> limits = deflate(limits, flag, flags.value(flag));
                 case "--quiet" -> Log.quiet(flags.present(flag));
                 case "--trace" -> trace = flags.present(flag);
                 case "--metrics-public" -> metricsPublic = flags.present(flag);
@@ -405,6 +412,26 @@ public final class CommandLine {
         // conformance suites connect from anywhere. No pings either: suites count every frame.
         return new Echo(new Server.Config(address(bind), port, limits, Duration.ofSeconds(10), Handshake.MAX_HEAD_BYTES, 10_000,
                 10_000, Duration.ZERO, AccessPolicy.runsNothing(), null), new Server.Observability(trace, metricsPublic), logFormat);
+    }
+
+    /** {@code --deflate on|off}, {@code --deflate-threshold SIZE}, {@code --deflate-level 1-9} (RFC 7692). */
+    private static WebSocketLimits deflate(WebSocketLimits limits, String flag, String value) throws UsageException {
+        PerMessageDeflate.Settings d = limits.deflate();
+        return limits.withDeflate(switch (flag) {
+            case "--deflate" -> switch (value) {
+                case "on" -> new PerMessageDeflate.Settings(true, d.threshold(), d.level());
+                case "off" -> new PerMessageDeflate.Settings(false, d.threshold(), d.level());
+                default -> throw new UsageException("--deflate must be on or off, got '" + value + "'");
+            };
+            case "--deflate-threshold" -> new PerMessageDeflate.Settings(d.enabled(), size(flag, value), d.level());
+            default -> {
+                int level = integer(flag, value);
+                if (level < 1 || level > 9) {
+                    throw new UsageException("--deflate-level must be 1-9, got " + value);
+                }
+                yield new PerMessageDeflate.Settings(d.enabled(), d.threshold(), level);
+            }
+        });
     }
 
     private static Command parseRun(List<String> args) throws UsageException {

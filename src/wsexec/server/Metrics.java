@@ -26,6 +26,11 @@ final class Metrics {
     final LongAdder bytesOut = new LongAdder();
     final LongAdder framesIn = new LongAdder();
     final LongAdder framesOut = new LongAdder();
+    // permessage-deflate (RFC 7692): payload bytes of compressed messages before and after compression
+    final LongAdder deflateOutUncompressed = new LongAdder();
+    final LongAdder deflateOutCompressed = new LongAdder();
+    final LongAdder deflateInUncompressed = new LongAdder();
+    final LongAdder deflateInCompressed = new LongAdder();
     final Labelled handshakeFailures = new Labelled("status");
     final Labelled closeCodesSent = new Labelled("code");
     final Labelled closeCodesReceived = new Labelled("code");
@@ -99,6 +104,14 @@ final class Metrics {
         counter(out, "wsexec_bytes_sent_total", "WebSocket frame bytes sent (headers and payload).", bytesOut.sum());
         counter(out, "wsexec_frames_received_total", "WebSocket frames received.", framesIn.sum());
         counter(out, "wsexec_frames_sent_total", "WebSocket frames sent.", framesOut.sum());
+        directions(out, "wsexec_deflate_uncompressed_bytes_total",
+                "Payload bytes of compressed messages before compression (out) or after inflating (in).",
+                deflateOutUncompressed.sum(), deflateInUncompressed.sum());
+        directions(out, "wsexec_deflate_compressed_bytes_total",
+                "Payload bytes of compressed messages as sent or received (compressed).",
+                deflateOutCompressed.sum(), deflateInCompressed.sum());
+        gauge(out, "wsexec_deflate_zlib_streams", "Deflaters and Inflaters holding native memory now.",
+                wsexec.websocket.PerMessageDeflate.liveZlibStreams());
         counter(out, "wsexec_handshake_failures_total", "Opening handshakes refused, by HTTP status.", handshakeFailures);
         counter(out, "wsexec_close_codes_sent_total", "Close frames sent, by close code.", closeCodesSent);
         counter(out, "wsexec_close_codes_received_total", "Close frames received, by close code.", closeCodesReceived);
@@ -116,6 +129,13 @@ final class Metrics {
         out.append("# HELP ").append(name).append(' ').append(help).append('\n');
         out.append("# TYPE ").append(name).append(" counter\n");
         out.append(name).append(' ').append(value).append('\n');
+    }
+
+    private static void directions(StringBuilder out, String name, String help, long sent, long received) {
+        out.append("# HELP ").append(name).append(' ').append(help).append('\n');
+        out.append("# TYPE ").append(name).append(" counter\n");
+        out.append(name).append("{direction=\"in\"} ").append(received).append('\n');
+        out.append(name).append("{direction=\"out\"} ").append(sent).append('\n');
     }
 
     private static void counter(StringBuilder out, String name, String help, Labelled labelled) {

@@ -27,6 +27,7 @@ import wsexec.websocket.CloseCode;
 import wsexec.websocket.Handshake;
 import wsexec.websocket.HandshakeException;
 import wsexec.websocket.HttpRequest;
+import wsexec.websocket.PerMessageDeflate;
 import wsexec.websocket.WebSocket;
 import wsexec.websocket.WebSocketLimits;
 import wsexec.common.Log;
@@ -250,6 +251,7 @@ public final class Server implements AutoCloseable {
             }
             HttpRequest request;
             AccessPolicy.Admission admission;
+            PerMessageDeflate.Agreement deflate;
             try {
                 byte[] head = Handshake.readHead(in, config.maxHeadBytes());
                 if (observability.trace()) {
@@ -268,10 +270,12 @@ public final class Server implements AutoCloseable {
                 String accept = Handshake.accept(request);
                 // The one decision on who may connect: Host, Origin, token — before the 101.
                 admission = config.access().admit(request, peer, port(), tls());
+                // RFC 7692 §5: the first permessage-deflate offer we can honour, or none
+                deflate = PerMessageDeflate.negotiate(request, config.limits().deflate());
                 if (!deadline.cancel(false)) {
                     return; // the deadline closed the socket first
                 }
-                byte[] switching = Handshake.switchingProtocols(accept);
+                byte[] switching = Handshake.switchingProtocols(accept, deflate == null ? null : deflate.response());
                 traceResponse(peer, switching);
                 out.write(switching);
             } catch (HandshakeException e) {
@@ -289,7 +293,7 @@ public final class Server implements AutoCloseable {
             // needs, not the deeper handshake frames (the stack of a parked virtual thread is heap,
             // and thousands of idle connections wait like this).
             Thread.ofVirtual().name("wsexec-ws-" + peer.port())
-                    .start(() -> serve(socket, frames, path, peer, admission));
+                    .start(() -> serve(socket, frames, path, peer, admission, deflate));
             handedOff = true;
         } catch (EOFException e) {
             // the client went away before finishing its request
@@ -313,9 +317,10 @@ public final class Server implements AutoCloseable {
     }
 
     /** An open WebSocket connection, from after the 101 to its end. */
-    private void serve(Socket socket, InputStream in, String path, Peer peer, AccessPolicy.Admission admission) {
+    private void serve(Socket socket, InputStream in, String path, Peer peer, AccessPolicy.Admission admission,
+                       PerMessageDeflate.Agreement deflate) {
         try {
-            WebSocket webSocket = new WebSocket(socket, in, config.limits(), new Trace(metrics, peer, observability.trace()));
+            WebSocket webSocket = new WebSocket(socket, in, config.limits(), new Trace(metrics, peer, observability.trace()), deflate);
             long openedNanos = System.nanoTime();
             metrics.connectionsOpen.incrementAndGet();
             metrics.connectionsTotal.increment();

@@ -23,7 +23,9 @@ import wsexec.websocket.Handshake;
  * Direction ({@code C->S} client to server, {@code S->C} server to client), the FIN bit, the
  * three RSV bits, the opcode's name, the MASK bit and masking key, the payload length and the
  * encoding the length used (7-bit, 16-bit or 64-bit, §5.2), then the start of the payload: quoted
- * for text (and continuations of text), code and reason for Close, hex for everything else.
+ * for text (and continuations of text), code and reason for Close, hex for everything else — also
+ * for the frames of a compressed message (RFC 7692, RSV1 on its first frame), which are followed by
+ * one line {@code S->C compressed 1000→11 bytes} (or {@code C->S inflated 11→1000 bytes}).
  * Handshake heads are printed line by line with any token replaced by {@code <redacted>}.
  */
 final class Trace implements FrameObserver {
@@ -39,6 +41,9 @@ final class Trace implements FrameObserver {
     // The type of the data message each side is in the middle of, to show continuations as text or hex.
     private Opcode messageIn;
     private Opcode messageOut;
+    // Whether that message is compressed (RFC 7692): its payload is then shown as hex.
+    private boolean compressedIn;
+    private boolean compressedOut;
 
     /** @param tracing print each frame; otherwise only count */
     Trace(Metrics metrics, Server.Peer peer, boolean tracing) {
@@ -64,10 +69,45 @@ final class Trace implements FrameObserver {
         }
         if (tracing) {
             Opcode message = messageType(outgoing, header);
+            if (compressed(outgoing, header)) {
+                message = null; // DEFLATE data: hex, not text
+            }
             String line = describe(header, message, payload, offset, Math.min(length, PREVIEW_BYTES));
             Log.trace("frame", java.util.List.of(peer + (outgoing ? " S->C " : " C->S ") + line),
                     "peer", peer.toString(), "direction", outgoing ? "out" : "in");
         }
+    }
+
+    /** A compressed message went out or came in (RFC 7692): counted, and traced as one line. */
+    @Override
+    public void compression(boolean outgoing, long uncompressedLength, long compressedLength) {
+        if (outgoing) {
+            metrics.deflateOutUncompressed.add(uncompressedLength);
+            metrics.deflateOutCompressed.add(compressedLength);
+        } else {
+            metrics.deflateInUncompressed.add(uncompressedLength);
+            metrics.deflateInCompressed.add(compressedLength);
+        }
+        if (tracing) {
+            Log.trace("frame", java.util.List.of(peer + (outgoing ? " S->C " : " C->S ") + (outgoing
+                            ? "compressed " + uncompressedLength + "→" + compressedLength
+                            : "inflated " + compressedLength + "→" + uncompressedLength) + " bytes"),
+                    "peer", peer.toString(), "direction", outgoing ? "out" : "in");
+        }
+    }
+
+    /** Whether a data frame belongs to a compressed message: RSV1 on its first frame (RFC 7692 §6). */
+    private boolean compressed(boolean outgoing, FrameHeader header) {
+        if (header.opcode().isControl()) {
+            return false;
+        }
+        boolean compressed = header.opcode() == Opcode.CONTINUATION ? (outgoing ? compressedOut : compressedIn) : (header.rsv() & 0b100) != 0;
+        if (outgoing) {
+            compressedOut = compressed && !header.fin();
+        } else {
+            compressedIn = compressed && !header.fin();
+        }
+        return compressed;
     }
 
     /** Which data message a frame belongs to (its own opcode, or the one a continuation continues). */

@@ -24,6 +24,8 @@ public final class FrameDecoder {
     private enum State { HEADER, PAYLOAD }
 
     private final boolean expectMasked;
+    /** The RSV bits an extension gave a meaning to: RSV1 with permessage-deflate, none otherwise. */
+    private final int allowedRsv;
     private State state = State.HEADER;
     private final byte[] header = new byte[FrameHeader.MAX_HEADER_LENGTH];
     private int headerLength;
@@ -37,7 +39,13 @@ public final class FrameDecoder {
      *                     false on a client, which MUST refuse masked frames
      */
     public FrameDecoder(boolean expectMasked) {
+        this(expectMasked, false);
+    }
+
+    /** @param compression permessage-deflate was negotiated (RFC 7692): RSV1 marks a compressed message */
+    public FrameDecoder(boolean expectMasked, boolean compression) {
         this.expectMasked = expectMasked;
+        this.allowedRsv = compression ? PerMessageDeflate.RSV1 << 4 : 0;
     }
 
     /**
@@ -113,13 +121,19 @@ public final class FrameDecoder {
 
     /** Rules that the first two octets alone decide. */
     private void checkFirstOctets(int first, boolean masked) throws ProtocolException {
-        // §5.2: RSV1–3 "MUST be 0 unless an extension is negotiated"; we negotiate none.
-        if ((first & FrameHeader.RSV) != 0) {
+        // §5.2: RSV1–3 "MUST be 0 unless an extension is negotiated"; permessage-deflate gives RSV1 a meaning.
+        if ((first & FrameHeader.RSV & ~allowedRsv) != 0) {
             throw new ProtocolException(CloseCode.PROTOCOL_ERROR, "reserved bits set without a negotiated extension");
         }
         Opcode opcode = Opcode.of(first & FrameHeader.OPCODE);
         if (opcode == null) {
             throw new ProtocolException(CloseCode.PROTOCOL_ERROR, "reserved opcode 0x" + Integer.toHexString(first & FrameHeader.OPCODE));
+        }
+        // RFC 7692 §6: "An endpoint MUST NOT set the "Per-Message Compressed" bit of control frames and
+        // non-first fragments of a data message. An endpoint receiving such a frame MUST _Fail the WebSocket Connection_."
+        if ((first & allowedRsv) != 0 && (opcode.isControl() || opcode == Opcode.CONTINUATION)) {
+            throw new ProtocolException(CloseCode.PROTOCOL_ERROR, "compressed bit (RSV1) set on a "
+                    + (opcode.isControl() ? "control frame" : "continuation frame"));
         }
         // §5.5: "All control frames ... MUST NOT be fragmented"
         if (opcode.isControl() && (first & FrameHeader.FIN) == 0) {

@@ -27,8 +27,13 @@ public final class FrameEncoder {
      * payload that starts there) and returns where it starts.
      */
     public static int writeHeaderBefore(byte[] dst, int end, boolean fin, Opcode opcode, long payloadLength) {
+        return writeHeaderBefore(dst, end, fin, 0, opcode, payloadLength);
+    }
+
+    /** The same with RSV bits (a number 0–7, RSV1 is 4), for an extension that uses them. */
+    public static int writeHeaderBefore(byte[] dst, int end, boolean fin, int rsv, Opcode opcode, long payloadLength) {
         int start = end - headerLength(payloadLength, false);
-        writeHeader(dst, start, fin, 0, opcode, payloadLength, false, 0);
+        writeHeader(dst, start, fin, rsv, opcode, payloadLength, false, 0);
         return start;
     }
 

@@ -28,4 +28,12 @@ public interface FrameObserver {
     default int previewLimit() {
         return 0;
     }
+
+    /**
+     * A compressed message (RFC 7692) went out or came in: its size before compression and on the
+     * wire (payload bytes, without headers, and without the four bytes §7.2.1 removes). Outgoing,
+     * right after its frame; incoming, once its last frame is inflated.
+     */
+    default void compression(boolean outgoing, long uncompressedLength, long compressedLength) {
+    }
 }

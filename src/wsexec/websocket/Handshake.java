@@ -110,10 +110,19 @@ public final class Handshake {
 
     /** §4.2.2 step 5: the 101 answer that completes the handshake. */
     public static byte[] switchingProtocols(String acceptValue) {
+        return switchingProtocols(acceptValue, null);
+    }
+
+    /**
+     * The same, naming the extensions the server accepted (§9.1, §4.2.2 step 5.5); none, and no
+     * {@code Sec-WebSocket-Extensions} header, when {@code extensions} is null.
+     */
+    public static byte[] switchingProtocols(String acceptValue, String extensions) {
         return ("HTTP/1.1 101 Switching Protocols\r\n"
                 + "Upgrade: websocket\r\n"
                 + "Connection: Upgrade\r\n"
                 + "Sec-WebSocket-Accept: " + acceptValue + "\r\n"
+                + (extensions == null ? "" : "Sec-WebSocket-Extensions: " + extensions + "\r\n")
                 + "\r\n").getBytes(StandardCharsets.US_ASCII);
     }
 

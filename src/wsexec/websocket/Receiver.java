@@ -34,6 +34,15 @@ public final class Receiver {
 
     private static final byte[] NO_BYTES = new byte[0];
 
+    /** Inflates compressed messages when permessage-deflate was agreed (RFC 7692); null otherwise. */
+    private final MessageInflater inflater;
+    /** Whether the data message being assembled is compressed (RSV1 on its first frame, RFC 7692 §6.2). */
+    private boolean compressed;
+    /** The compressed bytes of that message so far, as they came off the wire. */
+    private long wireLength;
+    /** One byte past the limit: where the inflater is asked whether a full message has more. */
+    private final byte[] overflow = new byte[1];
+
     /** Told about each incoming frame, or null. */
     private final FrameObserver observer;
     /** The first payload bytes of the frame being observed; null when the observer wants none. */
@@ -48,7 +57,13 @@ public final class Receiver {
 
     /** @param observer told about every frame as it arrives (see {@link FrameObserver#previewLimit}); may be null */
     public Receiver(boolean expectMasked, WebSocketLimits limits, FrameObserver observer) {
-        this.decoder = new FrameDecoder(expectMasked);
+        this(expectMasked, limits, observer, null);
+    }
+
+    /** @param deflate what permessage-deflate agreement the handshake made, or null for none */
+    public Receiver(boolean expectMasked, WebSocketLimits limits, FrameObserver observer, PerMessageDeflate.Agreement deflate) {
+        this.decoder = new FrameDecoder(expectMasked, deflate != null);
+        this.inflater = deflate == null ? null : new MessageInflater();
         this.limits = limits;
         this.observer = observer;
         int previewLimit = observer == null ? 0 : Math.max(0, observer.previewLimit());
@@ -137,9 +152,19 @@ public final class Receiver {
             messageLength = 0;
             fragments = 0;
             utf8.reset();
+            // RFC 7692 §6.2: RSV1 on the first frame marks the whole message as compressed (the decoder
+            // allows the bit only when the extension was agreed)
+            compressed = (header.rsv() & PerMessageDeflate.RSV1) != 0;
+            wireLength = 0;
+            if (compressed) {
+                inflater.begin();
+            }
         }
         if (++fragments > limits.maxFragments()) {
             throw new ProtocolException(CloseCode.POLICY_VIOLATION, "message split into more than " + limits.maxFragments() + " fragments");
+        }
+        if (compressed) {
+            return onCompressedHeader(header);
         }
         long total = messageLength + header.payloadLength();
         if (total > limits.maxMessageSize()) {
@@ -155,6 +180,10 @@ public final class Receiver {
             controlLength += payload.length();
             return payload.endOfFrame() ? finishControl() : null;
         }
+        if (compressed) {
+            inflate(payload.array(), payload.offset(), payload.length());
+            return payload.endOfFrame() && frame.fin() ? finishMessage() : null;
+        }
         System.arraycopy(payload.array(), payload.offset(), message, messageLength, payload.length());
         if (messageType == Opcode.TEXT) {
             // §8.1, validated as it arrives, so that the first bad byte fails the connection
@@ -166,7 +195,95 @@ public final class Receiver {
         return payload.endOfFrame() && frame.fin() ? finishMessage() : null;
     }
 
+    /**
+     * A frame of a compressed message. Its compressed length counts against the limit from the
+     * header, as for any frame (RFC 6455 §10.4); the inflated length is counted while inflating.
+     */
+    private Message onCompressedHeader(FrameHeader header) throws ProtocolException {
+        wireLength += header.payloadLength();
+        if (wireLength > limits.maxMessageSize()) {
+            throw new ProtocolException(CloseCode.MESSAGE_TOO_BIG, "message larger than " + limits.maxMessageSize() + " bytes");
+        }
+        if (message == null) {
+            // the inflated size is unknown: start small and grow while inflating, never past the limit
+            message = new byte[Math.min(4096, limits.maxMessageSize())];
+        }
+        return header.payloadLength() == 0 && header.fin() ? finishMessage() : null;
+    }
+
+    /**
+     * Inflates compressed bytes into the message, RFC 7692 §7.2.2, validating text as it comes.
+     * The inflated size counts against the limit while inflating: the buffer grows to the limit
+     * and no further, and one byte more from the inflater fails the message with 1009 (RFC 7692
+     * §9 warns of "decompression bombs"). All of the input is consumed before this returns, so the
+     * caller may reuse its array.
+     */
+    private void inflate(byte[] input, int offset, int length) throws ProtocolException {
+        if (inflater.isStreamEnd()) {
+            // RFC 7692 §7.2.3.4: the sender ended the message with a BFINAL block. What follows it is
+            // ignored (it still counted against the limit), as zlib-based peers do.
+            return;
+        }
+        inflater.setInput(input, offset, length);
+        while (true) {
+            int n;
+            if (messageLength < message.length || growMessage()) {
+                n = inflater.inflate(message, messageLength, message.length - messageLength);
+                if (n > 0 && messageType == Opcode.TEXT && utf8.accept(message, messageLength, n) >= 0) {
+                    throw new ProtocolException(CloseCode.INVALID_FRAME_PAYLOAD_DATA, "text message is not valid UTF-8");
+                }
+                messageLength += n;
+            } else if (inflater.inflate(overflow, 0, 1) > 0) {
+                throw new ProtocolException(CloseCode.MESSAGE_TOO_BIG, "compressed message inflates to more than "
+                        + limits.maxMessageSize() + " bytes");
+            } else {
+                n = 0;
+            }
+            if (n > 0) {
+                continue;
+            }
+            // no output: the input is used up, or the DEFLATE data ended (and the rest is ignored, as above)
+            if (inflater.isStreamEnd() || inflater.needsInput()) {
+                return;
+            }
+        }
+    }
+
+    /** Doubles the message buffer, up to the limit; false when it is at the limit already. */
+    private boolean growMessage() {
+        int max = limits.maxMessageSize();
+        if (message.length >= max) {
+            return false;
+        }
+        message = Arrays.copyOf(message, (int) Math.min(max, Math.max(4096L, message.length * 2L)));
+        return true;
+    }
+
+    /** How many bytes the buffer of the message being assembled holds (for tests of the limit). */
+    int messageCapacity() {
+        return message == null ? 0 : message.length;
+    }
+
+    /**
+     * The connection is over: ends a zlib stream that a message left half inflated. Any thread may
+     * call it; a receive that is still running fails.
+     */
+    public void release() {
+        if (inflater != null) {
+            inflater.end();
+        }
+    }
+
     private Message finishMessage() throws ProtocolException {
+        if (compressed) {
+            // RFC 7692 §7.2.2: "Append 4 octets of 0x00 0x00 0xff 0xff to the tail end of the payload of the message"
+            inflate(PerMessageDeflate.TAIL, 0, PerMessageDeflate.TAIL.length);
+            inflater.endMessage();
+            compressed = false;
+            if (observer != null) {
+                observer.compression(false, messageLength, wireLength);
+            }
+        }
         byte[] data = messageLength == message.length ? message : Arrays.copyOf(message, messageLength);
         Opcode type = messageType;
         messageType = null;

@@ -58,6 +58,8 @@ public final class WebSocket implements AutoCloseable {
     private int lastRead;
     private final ReentrantLock writeLock = new ReentrantLock();
     private final FrameObserver observer;
+    /** The permessage-deflate agreement of the handshake (RFC 7692), or null: nothing is compressed. */
+    private final PerMessageDeflate.Agreement deflate;
     /** Data frames sent but not yet written, when {@link #gatherReplies} is on; guarded by writeLock. */
     private byte[] gathered;
     private int gatheredLength;
@@ -79,12 +81,28 @@ public final class WebSocket implements AutoCloseable {
      * @param observer told about every frame in both directions (counting, tracing); may be null
      */
     public WebSocket(Socket socket, InputStream in, WebSocketLimits limits, FrameObserver observer) throws IOException {
+        this(socket, in, limits, observer, null);
+    }
+
+    /**
+     * @param deflate what {@link PerMessageDeflate#negotiate} agreed in the handshake, or null for
+     *                no extension: data messages of at least its threshold are then sent compressed,
+     *                and compressed messages are accepted
+     */
+    public WebSocket(Socket socket, InputStream in, WebSocketLimits limits, FrameObserver observer,
+                     PerMessageDeflate.Agreement deflate) throws IOException {
         this.socket = socket;
         this.in = in;
         this.out = socket.getOutputStream();
         this.limits = limits;
         this.observer = observer;
-        this.receiver = new Receiver(true, limits, observer);
+        this.deflate = deflate;
+        this.receiver = new Receiver(true, limits, observer, deflate);
+    }
+
+    /** Whether permessage-deflate was agreed for this connection. */
+    public boolean compression() {
+        return deflate != null;
     }
 
     public State state() {
@@ -214,17 +232,36 @@ public final class WebSocket implements AutoCloseable {
      * {@code offset}, with at least {@link #HEADROOM} bytes free before it: the
      * header is written there and the frame goes out in one write. For text the
      * caller vouches that the payload is valid UTF-8.
+     *
+     * <p>With permessage-deflate agreed, a data payload of at least the threshold is compressed
+     * first (outside the lock, so control frames need not wait for it) into a new buffer, and goes
+     * out with RSV1 set if that made it smaller (RFC 7692 §6.1); anything else takes the path above.
      */
     public void sendFrame(Opcode opcode, byte[] buffer, int offset, int length) throws IOException {
         if (offset < HEADROOM) {
             throw new IllegalArgumentException("payload needs " + HEADROOM + " bytes of headroom");
         }
+        if (deflate != null && !opcode.isControl() && length >= deflate.threshold() && state == State.OPEN) {
+            PerMessageDeflate.Compressed compressed = PerMessageDeflate.compress(deflate, buffer, offset, length);
+            if (compressed != null) {
+                // RFC 7692 §6.1: the "Per-Message Compressed" bit, RSV1, on the message's first (here: only) frame
+                sendFrame(PerMessageDeflate.RSV1, opcode, compressed.array(), HEADROOM, compressed.length());
+                if (observer != null) {
+                    observer.compression(true, length, compressed.length());
+                }
+                return;
+            }
+        }
+        sendFrame(0, opcode, buffer, offset, length);
+    }
+
+    private void sendFrame(int rsv, Opcode opcode, byte[] buffer, int offset, int length) throws IOException {
         writeLock.lock();
         try {
             if (state != State.OPEN) {
                 throw new IOException("WebSocket is " + state);
             }
-            int start = FrameEncoder.writeHeaderBefore(buffer, offset, true, opcode, length);
+            int start = FrameEncoder.writeHeaderBefore(buffer, offset, true, rsv, opcode, length);
             if (gatherReplies) {
                 gather(buffer, start, offset + length - start, offset);
             } else {
@@ -329,6 +366,7 @@ public final class WebSocket implements AutoCloseable {
     public void abort() {
         state = State.CLOSED;
         fireClosing();
+        receiver.release(); // RFC 7692: a message half inflated holds a zlib stream; end it on every way out
         Thread timer = closeTimer;
         if (timer != null && timer != Thread.currentThread()) {
             timer.interrupt();
@@ -360,6 +398,7 @@ public final class WebSocket implements AutoCloseable {
         } finally {
             writeLock.unlock();
         }
+        receiver.release(); // a failed compressed message gives its zlib stream back now, not after the drain
         drainAndClose();
     }
 

@@ -11,11 +11,19 @@ import java.time.Duration;
  *                         bounds the work a peer can cause with floods of tiny fragments
  * @param closeTimeout     how long to wait for the peer's answering Close frame (or its end of
  *                         the TCP connection) before closing the socket anyway, §7.1.1
+ * @param deflate          whether and how to accept permessage-deflate (RFC 7692); a compressed
+ *                         message counts against {@code maxMessageSize} twice: its compressed size
+ *                         from each frame's header, and its inflated size while it is inflated
  */
-public record WebSocketLimits(int maxMessageSize, int maxFragments, Duration closeTimeout) {
+public record WebSocketLimits(int maxMessageSize, int maxFragments, Duration closeTimeout, PerMessageDeflate.Settings deflate) {
 
-    /** Strict defaults for servers that act on what they receive: 1 MiB, 1,024 fragments, 5 s. */
+    /** Strict defaults for servers that act on what they receive: 1 MiB, 1,024 fragments, 5 s, deflate on. */
     public static final WebSocketLimits DEFAULTS = new WebSocketLimits(1 << 20, 1024, Duration.ofSeconds(5));
+
+    /** With permessage-deflate on at its defaults ({@link PerMessageDeflate.Settings#DEFAULTS}). */
+    public WebSocketLimits(int maxMessageSize, int maxFragments, Duration closeTimeout) {
+        this(maxMessageSize, maxFragments, closeTimeout, PerMessageDeflate.Settings.DEFAULTS);
+    }
 
     public WebSocketLimits {
         if (maxMessageSize < 0) {
@@ -24,17 +32,22 @@ public record WebSocketLimits(int maxMessageSize, int maxFragments, Duration clo
         if (maxFragments < 1) {
             throw new IllegalArgumentException("maxFragments must be at least 1");
         }
+        java.util.Objects.requireNonNull(deflate, "deflate");
     }
 
     public WebSocketLimits withMaxMessageSize(int bytes) {
-        return new WebSocketLimits(bytes, maxFragments, closeTimeout);
+        return new WebSocketLimits(bytes, maxFragments, closeTimeout, deflate);
     }
 
     public WebSocketLimits withMaxFragments(int count) {
-        return new WebSocketLimits(maxMessageSize, count, closeTimeout);
+        return new WebSocketLimits(maxMessageSize, count, closeTimeout, deflate);
     }
 
     public WebSocketLimits withCloseTimeout(Duration timeout) {
-        return new WebSocketLimits(maxMessageSize, maxFragments, timeout);
+        return new WebSocketLimits(maxMessageSize, maxFragments, timeout, deflate);
+    }
+
+    public WebSocketLimits withDeflate(PerMessageDeflate.Settings settings) {
+        return new WebSocketLimits(maxMessageSize, maxFragments, closeTimeout, settings);
     }
 }

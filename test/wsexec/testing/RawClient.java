@@ -44,7 +44,7 @@ public final class RawClient implements AutoCloseable {
     private final Socket socket;
     private final InputStream in;
     private final OutputStream out;
-    private final FrameDecoder decoder = new FrameDecoder(false);
+    private FrameDecoder decoder = new FrameDecoder(false);
     private final ByteBuffer buffer = ByteBuffer.allocate(1 << 20).flip();
     private final Random random = new Random(6455);
     private String responseHead;
@@ -89,6 +89,11 @@ public final class RawClient implements AutoCloseable {
                 + "Sec-WebSocket-Version: 13\r\n"
                 + extraHeaders
                 + "\r\n";
+    }
+
+    /** permessage-deflate was agreed (RFC 7692): frames with RSV1 are compressed messages, not errors. Call before reading frames. */
+    public void acceptCompressedFrames() {
+        decoder = new FrameDecoder(false, true);
     }
 
     public Socket socket() {
