@@ -102,6 +102,9 @@ public final class CommandLine {
               --job-timeout TIME         time limit for every job (default none)
               --kill-grace TIME          between TERM and KILL when a job is ended (default 3s)
               --linger TIME              how long a finished process may leave its pipes open (default 2s)
+              --keep-max TIME            longest "keep" a client may ask for (default 24h)
+              --keep-buffer SIZE         output held in memory per stream of a kept job (default 8MiB)
+              --max-kept-jobs N          kept jobs on the server, running or ended (default 64)
               --stdin-buffer SIZE        stdin one connection may have on its way to its jobs (default 4MiB);
                                          past it the server reads no more from that client until jobs read
               --no-line-buffer           do not ask children to flush each line (stdbuf, PYTHONUNBUFFERED)
@@ -240,6 +243,9 @@ public final class CommandLine {
         Duration killGrace = d.killGrace();
         Duration linger = d.linger();
         int stdinBuffer = d.stdinBuffer();
+        Duration keepMax = d.keep().max();
+        int keepBuffer = d.keep().buffer();
+        int maxKeptJobs = d.keep().maxJobs();
         Duration jobTimeout = d.jobTimeout();
         boolean lineBuffered = d.lineBuffered();
         int maxConnectionsPerAddress = 256;
@@ -289,6 +295,9 @@ public final class CommandLine {
                 case "--kill-grace" -> killGrace = duration(flag, flags.value(flag));
                 case "--linger" -> linger = duration(flag, flags.value(flag));
                 case "--stdin-buffer" -> stdinBuffer = size(flag, flags.value(flag));
+                case "--keep-max" -> keepMax = duration(flag, flags.value(flag));
+                case "--keep-buffer" -> keepBuffer = size(flag, flags.value(flag));
+                case "--max-kept-jobs" -> maxKeptJobs = positive(flag, flags.value(flag));
                 case "--no-line-buffer" -> lineBuffered = !flags.present(flag);
                 case "--quiet" -> Log.quiet(flags.present(flag));
                 case "--trace" -> trace = flags.present(flag);
@@ -341,7 +350,7 @@ public final class CommandLine {
         Server.Config server = new Server.Config(address, port, limits, handshakeTimeout, Handshake.MAX_HEAD_BYTES, maxConnections,
                 maxConnectionsPerAddress, pingInterval, access, tls);
         ExecEndpoint.Config exec = new ExecEndpoint.Config(maxJobsPerConnection, maxJobs, killGrace, linger, jobTimeout, lineBuffered,
-                idleTimeout, stdinBuffer);
+                idleTimeout, stdinBuffer, new ExecEndpoint.Config.Keep(keepMax, keepBuffer, maxKeptJobs));
         ProgramEndpoint.Config programConfig = program
                 ? new ProgramEndpoint.Config(passStderr, passEnv, killGrace, ProgramEndpoint.Config.DEFAULT_MAX_LINE_BYTES, stdinBuffer) : null;
         return new Serve(server, exec, killGrace, programConfig, new Server.Observability(trace, metricsPublic), logFormat);

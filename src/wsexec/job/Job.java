@@ -85,7 +85,7 @@ public final class Job {
         this.pty = pty;
     }
 
-    long pid() {
+    public long pid() {
         return process.pid();
     }
 
@@ -149,7 +149,7 @@ public final class Job {
         LeftoverSweep.check(allGroups(), host.killGrace());
     }
 
-    boolean isFinished() {
+    public boolean isFinished() {
         return finished.get();
     }
 
@@ -186,7 +186,7 @@ public final class Job {
     }
 
     /** TERM now, KILL after the grace if the job has not finished by then. Idempotent. */
-    void terminate() {
+    public void terminate() {
         terminateAll(List.of(this));
     }
 

@@ -24,9 +24,28 @@ public final class ExecEndpoint implements Server.Endpoint {
      *                             closed (1000); zero for never
      * @param stdinBuffer          bytes of stdin one connection may have received and not yet written
      *                             to its jobs' pipes; past it, the server stops reading that client
+     * @param keep                 limits of kept jobs (docs/PROTOCOL.md, "Kept jobs")
      */
     public record Config(int maxJobsPerConnection, int maxJobs, Duration killGrace, Duration linger,
-                  Duration jobTimeout, boolean lineBuffered, Duration idleTimeout, int stdinBuffer) {
+                  Duration jobTimeout, boolean lineBuffered, Duration idleTimeout, int stdinBuffer, Keep keep) {
+        /**
+         * @param max      the longest keep time a client may ask for ({@code --keep-max})
+         * @param buffer   bytes of each stream held in memory per kept job ({@code --keep-buffer})
+         * @param maxJobs  kept jobs on the server at once, running or ended ({@code --max-kept-jobs})
+         */
+        public record Keep(Duration max, int buffer, int maxJobs) {
+            public static final Keep DEFAULTS = new Keep(Duration.ofHours(24), 8 << 20, 64);
+        }
+
+        public Config(int maxJobsPerConnection, int maxJobs, Duration killGrace, Duration linger,
+                      Duration jobTimeout, boolean lineBuffered, Duration idleTimeout, int stdinBuffer) {
+            this(maxJobsPerConnection, maxJobs, killGrace, linger, jobTimeout, lineBuffered, idleTimeout, stdinBuffer, Keep.DEFAULTS);
+        }
+
+        public Config withKeep(Keep limits) {
+            return new Config(maxJobsPerConnection, maxJobs, killGrace, linger, jobTimeout, lineBuffered, idleTimeout, stdinBuffer, limits);
+        }
+
         public static final int DEFAULT_STDIN_BUFFER = 4 << 20;
         public static final Config DEFAULTS = new Config(64, 512, Duration.ofSeconds(3), Duration.ofSeconds(2),
                 Duration.ZERO, true);
@@ -38,21 +57,28 @@ public final class ExecEndpoint implements Server.Endpoint {
         }
 
         Config withIdleTimeout(Duration timeout) {
-            return new Config(maxJobsPerConnection, maxJobs, killGrace, linger, jobTimeout, lineBuffered, timeout, stdinBuffer);
+            return new Config(maxJobsPerConnection, maxJobs, killGrace, linger, jobTimeout, lineBuffered, timeout, stdinBuffer, keep);
         }
 
         Config withStdinBuffer(int bytes) {
-            return new Config(maxJobsPerConnection, maxJobs, killGrace, linger, jobTimeout, lineBuffered, idleTimeout, bytes);
+            return new Config(maxJobsPerConnection, maxJobs, killGrace, linger, jobTimeout, lineBuffered, idleTimeout, bytes, keep);
         }
     }
 
     private final Config config;
+    private final KeptJobs kept;
     private final AtomicInteger runningJobs = new AtomicInteger();
     private final Set<Session> sessions = ConcurrentHashMap.newKeySet();
     private volatile Metrics metrics = new Metrics();
 
     public ExecEndpoint(Config config) {
         this.config = config;
+        this.kept = new KeptJobs(this);
+    }
+
+    /** The server-wide registry of kept jobs. */
+    KeptJobs kept() {
+        return kept;
     }
 
     Config config() {
@@ -108,6 +134,7 @@ public final class ExecEndpoint implements Server.Endpoint {
         for (Session session : sessions) {
             session.terminateAll();
         }
+        kept.terminateAll(); // kept jobs outlive connections, not the server
         // KILL goes out at the grace; a little more for the last exit events to be sent.
         Timers.awaitUntil(grace.plusMillis(300), 20, () -> runningJobs.get() == 0);
     }

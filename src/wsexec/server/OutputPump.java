@@ -8,6 +8,8 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 
+import wsexec.job.OutputLog;
+
 import wsexec.websocket.Opcode;
 import wsexec.websocket.Utf8Validator;
 import wsexec.websocket.WebSocket;
@@ -49,11 +51,21 @@ final class OutputPump {
 
     private final InputStream pipe;
     private final WebSocket webSocket;
+    /** {@code {"type":"output","id":…,"stream":…,"offset":} — the offset's digits follow. */
+    private final byte[] head;
     private final byte[] dataPrefix;
     private final byte[] base64Prefix;
+    /** The stream offset of the next byte to send (docs/PROTOCOL.md: every output event carries it). */
+    private long offset;
+    /** Where gaps come from when the pipe is a job's output log; null for a process pipe. */
+    private final OutputLog.Cursor cursor;
+    private final String jobId;
+    private final String stream;
     /** Stream byte, id length and id of a binary output frame; null for JSON output. */
     private final byte[] binaryPrefix;
     private byte[] input = new byte[FIRST_READ_SIZE + CARRY];
+    /** Room for the head and the longest offset. */
+    private final int headRoom;
     private byte[] frame = new byte[0];
 
     /** A pump that sends {@code output} events as JSON text frames. */
@@ -66,13 +78,45 @@ final class OutputPump {
      *               {@link #MAX_BINARY_ID_BYTES} bytes of UTF-8 (the session checks)
      */
     OutputPump(InputStream pipe, WebSocket webSocket, String jobId, String stream, boolean binary) {
+        this(pipe, webSocket, jobId, stream, binary, 0);
+    }
+
+    /**
+     * A pump that reads a job's output log from {@code firstOffset} (the pipe is then an
+     * {@link OutputLog.Cursor}, whose gaps become {@code gap} events before the bytes after them).
+     */
+    OutputPump(InputStream pipe, WebSocket webSocket, String jobId, String stream, boolean binary, long firstOffset) {
         this.pipe = pipe;
         this.webSocket = webSocket;
+        this.jobId = jobId;
+        this.stream = stream;
+        this.offset = firstOffset;
+        this.cursor = pipe instanceof OutputLog.Cursor c ? c : null;
         this.binaryPrefix = binary ? binaryPrefix(jobId, stream) : null;
-        String head = Json.object().field("type", "output").field("id", jobId).field("stream", stream).toString();
-        String open = head.substring(0, head.length() - 1); // without the closing brace
-        this.dataPrefix = (open + ",\"data\":\"").getBytes(StandardCharsets.UTF_8);
-        this.base64Prefix = (open + ",\"base64\":\"").getBytes(StandardCharsets.UTF_8);
+        String object = Json.object().field("type", "output").field("id", jobId).field("stream", stream).toString();
+        String open = object.substring(0, object.length() - 1); // without the closing brace
+        this.head = (open + ",\"offset\":").getBytes(StandardCharsets.UTF_8);
+        this.headRoom = head.length + 20;
+        this.dataPrefix = ",\"data\":\"".getBytes(StandardCharsets.UTF_8);
+        this.base64Prefix = ",\"base64\":\"".getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** Sends a {@code gap} event if the log dropped bytes before the ones just read. */
+    private void reportGap() throws ConnectionLost {
+        OutputLog.Gap gap = cursor == null ? null : cursor.takeGap();
+        if (gap != null) {
+            sendGap(gap);
+        }
+    }
+
+    private void sendGap(OutputLog.Gap gap) throws ConnectionLost {
+        offset = gap.to();
+        try {
+            webSocket.sendText(Json.object().field("type", "gap").field("id", jobId).field("stream", stream)
+                    .field("from", gap.from()).field("to", gap.to()).toString());
+        } catch (IOException e) {
+            throw new ConnectionLost(e);
+        }
     }
 
     /**
@@ -115,6 +159,8 @@ final class OutputPump {
                 if (n == 0) {
                     continue; // a pipe never returns 0 for a non-empty read; an empty frame would say nothing
                 }
+                reportGap();
+                offset += n;
                 try {
                     webSocket.sendFrame(Opcode.BINARY, frame, WebSocket.HEADROOM, binaryPrefix.length + n);
                 } catch (IOException e) {
@@ -141,6 +187,18 @@ final class OutputPump {
                 int n = pipe.read(input, carried, room);
                 if (n < 0) {
                     break;
+                }
+                if (cursor != null) {
+                    OutputLog.Gap gap = cursor.takeGap();
+                    if (gap != null) {
+                        if (carried > 0) {
+                            // bytes carried from before the gap are not glued to bytes after it
+                            send(input, carried);
+                            System.arraycopy(input, carried, input, 0, n);
+                            carried = 0;
+                        }
+                        sendGap(gap);
+                    }
                 }
                 int length = carried + n;
                 int complete = Utf8Validator.completePrefixLength(input, 0, length);
@@ -178,6 +236,10 @@ final class OutputPump {
     }
 
     private void drain() {
+        if (cursor != null) {
+            cursor.close(); // a log needs no draining: the job does not wait for this reader
+            return;
+        }
         try {
             while (pipe.read(input, 0, input.length) >= 0) {
                 // discard
@@ -194,13 +256,26 @@ final class OutputPump {
         } catch (IOException e) {
             throw new ConnectionLost(e);
         }
+        offset += length;
+    }
+
+    /** Writes the head and this event's offset behind the headroom; returns where the rest goes. */
+    private int writeHead(byte[] out) {
+        int o = WebSocket.HEADROOM;
+        System.arraycopy(head, 0, out, o, head.length);
+        o += head.length;
+        String digits = Long.toString(offset);
+        for (int i = 0; i < digits.length(); i++) {
+            out[o++] = (byte) digits.charAt(i);
+        }
+        return o;
     }
 
     /** Writes {@code ...,"data":"<escaped>"}} behind the headroom; returns the payload length. */
     private int encodeText(byte[] bytes, int length) {
         // Room for the text unescaped; each escape below makes sure the rest still fits.
-        byte[] out = room(dataPrefix.length + length + 2 + 8);
-        int o = WebSocket.HEADROOM;
+        byte[] out = room(headRoom + dataPrefix.length + length + 2 + 8);
+        int o = writeHead(out);
         System.arraycopy(dataPrefix, 0, out, o, dataPrefix.length);
         o += dataPrefix.length;
         int i = 0;
@@ -272,8 +347,8 @@ final class OutputPump {
 
     private int encodeBase64(byte[] bytes, int length) {
         int encodedLength = 4 * ((length + 2) / 3);
-        byte[] out = room(base64Prefix.length + encodedLength + 2);
-        int o = WebSocket.HEADROOM;
+        byte[] out = room(headRoom + base64Prefix.length + encodedLength + 2);
+        int o = writeHead(out);
         System.arraycopy(base64Prefix, 0, out, o, base64Prefix.length);
         o += base64Prefix.length;
         byte[] encoded = Base64.getEncoder().encode(java.nio.ByteBuffer.wrap(bytes, 0, length)).array();

@@ -6,6 +6,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -38,6 +39,8 @@ final class Session {
     private final Server.Peer peer;
     private final AccessPolicy.Admission admission;
     private final Map<String, Job> jobs = new ConcurrentHashMap<>();
+    /** Kept jobs this connection watches, by the id it gave them. */
+    private final Map<String, Attachment> attachments = new ConcurrentHashMap<>();
     private final AtomicLong autoIds = new AtomicLong();
     private volatile long lastActivityNanos = System.nanoTime();
     /** Stdin received and not yet in a pipe: bounded, and closed the moment the connection closes. */
@@ -67,6 +70,7 @@ final class Session {
         webSocket.onClosing(() -> {
             stdinBudget.close();
             terminateAll();
+            detachAll(); // kept jobs run on: only this connection's watching ends
         });
         Timers.Loop idleWatch = config().idleTimeout().isZero() ? null
                 : Timers.loop(config().idleTimeout().toNanos(), this::closeWhenIdle);
@@ -86,6 +90,7 @@ final class Session {
                 idleWatch.cancel();
             }
             terminateAll();
+            detachAll();
         }
     }
 
@@ -122,7 +127,7 @@ final class Session {
                 error(null, "bad_request", "empty command");
                 return;
             }
-            exec("auto-" + autoIds.incrementAndGet(), List.of("/bin/sh", "-c", text), null, Map.of(), config().jobTimeout().toMillis(), false, false);
+            exec("auto-" + autoIds.incrementAndGet(), List.of("/bin/sh", "-c", text), null, Map.of(), config().jobTimeout().toMillis(), false, false, null);
             return;
         }
         Map<String, Object> request;
@@ -195,6 +200,22 @@ final class Session {
                     job.closeStdinLater();
                 }
             }
+            case "attach" -> onAttach(id, request);
+            case "detach" -> {
+                Attachment attachment = id == null ? null : attachments.get(id);
+                if (attachment == null) {
+                    throw new BadRequest(id, "unknown_job", "no attachment with id \"" + id + "\"");
+                }
+                attachment.detach();
+                send(Json.object().field("type", "detached").field("id", id).field("job", attachment.kept.id).toString());
+            }
+            case "jobs" -> {
+                StringBuilder list = new StringBuilder("[");
+                for (KeptJobs.Kept k : endpoint.kept().all()) {
+                    list.append(list.length() > 1 ? "," : "").append(k.describe());
+                }
+                send(Json.object().field("type", "jobs").field("id", id).raw("jobs", list.append(']').toString()).toString());
+            }
             case "signal" -> {
                 Job job = runningJob(id);
                 Object name = request.get("signal");
@@ -223,6 +244,13 @@ final class Session {
     private Job runningJob(String id) throws BadRequest {
         if (id == null) {
             throw new BadRequest(null, "bad_request", "missing \"id\"");
+        }
+        Attachment attachment = attachments.get(id);
+        if (attachment != null) {
+            if (attachment.readOnly) {
+                throw new BadRequest(id, "read_only", "attachment \"" + id + "\" is read-only: no stdin, no signals");
+            }
+            return attachment.kept.job;
         }
         Job job = jobs.get(id);
         if (job == null) {
@@ -288,11 +316,45 @@ final class Session {
         if (Boolean.TRUE.equals(binary) && id.getBytes(StandardCharsets.UTF_8).length > OutputPump.MAX_BINARY_ID_BYTES) {
             throw new BadRequest(id, "bad_request", "with \"binary\" the id must be at most " + OutputPump.MAX_BINARY_ID_BYTES + " bytes of UTF-8");
         }
-        exec(id, line, cwd, env, timeoutMs, pty, Boolean.TRUE.equals(binary));
+        Duration keep = null;
+        Object keepText = request.get("keep");
+        if (keepText != null) {
+            keep = keepDuration(id, keepText);
+        }
+        exec(id, line, cwd, env, timeoutMs, pty, Boolean.TRUE.equals(binary), keep);
+    }
+
+    /** {@code "keep":"90s"}: a duration up to {@code --keep-max}. */
+    private Duration keepDuration(String id, Object text) throws BadRequest {
+        Duration keep = text instanceof String t ? parseDuration(t) : null;
+        if (keep == null || keep.isZero() || keep.isNegative()) {
+            throw new BadRequest(id, "bad_request", "\"keep\" must be a duration such as \"90s\", \"10m\" or \"2h\"");
+        }
+        if (keep.compareTo(config().keep().max()) > 0) {
+            throw new BadRequest(id, "bad_request", "\"keep\" is at most " + config().keep().max().toSeconds() + " s (--keep-max)");
+        }
+        return keep;
+    }
+
+    /** {@code 250ms}, {@code 90s}, {@code 10m}, {@code 2h}, {@code 1d}; null if it is none of them. */
+    static Duration parseDuration(String text) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d{1,9})(ms|s|m|h|d)").matcher(text.strip());
+        if (!m.matches()) {
+            return null;
+        }
+        long n = Long.parseLong(m.group(1));
+        return switch (m.group(2)) {
+            case "ms" -> Duration.ofMillis(n);
+            case "s" -> Duration.ofSeconds(n);
+            case "m" -> Duration.ofMinutes(n);
+            case "h" -> Duration.ofHours(n);
+            default -> Duration.ofDays(n);
+        };
     }
 
     /** @param binary send the job's output as binary frames (docs/PROTOCOL.md, "Binary output") */
-    private void exec(String id, List<String> line, File cwd, Map<String, String> env, long timeoutMs, boolean pty, boolean binary) {
+    private void exec(String id, List<String> line, File cwd, Map<String, String> env, long timeoutMs, boolean pty, boolean binary,
+                      Duration keep) {
         ProcessBuilder builder;
         try {
             // The command policy first: a forbidden command takes no job slot and learns nothing about the programs here.
@@ -306,7 +368,7 @@ final class Session {
             error(id, "not_found", "program not found: " + line.get(0));
             return;
         }
-        if (jobs.containsKey(id)) {
+        if (jobs.containsKey(id) || attachments.containsKey(id)) {
             error(id, "duplicate_id", "a job with id \"" + id + "\" is still running");
             return;
         }
@@ -314,7 +376,18 @@ final class Session {
             error(id, "too_many_jobs", "this connection already runs " + jobs(config().maxJobsPerConnection()) + " (--max-jobs-per-connection)");
             return;
         }
+        KeptJobs.Kept kept = null;
+        if (keep != null) {
+            kept = endpoint.kept().reserve(String.join(" ", line.size() == 3 && line.get(1).equals("-c") ? line.subList(2, 3) : line), keep);
+            if (kept == null) {
+                error(id, "too_many_jobs", "the server already keeps " + jobs(config().keep().maxJobs()) + " (--max-kept-jobs)");
+                return;
+            }
+        }
         if (!endpoint.reserveJob()) {
+            if (kept != null) {
+                endpoint.kept().forget(kept);
+            }
             error(id, "too_many_jobs", "the server already runs " + jobs(config().maxJobs()) + " (--max-jobs)");
             return;
         }
@@ -330,7 +403,23 @@ final class Session {
             process = builder.start();
         } catch (IOException | RuntimeException e) {
             endpoint.releaseJob();
+            if (kept != null) {
+                endpoint.kept().forget(kept);
+            }
             error(id, "spawn_failed", "cannot start process: " + e.getMessage());
+            return;
+        }
+        if (kept != null) {
+            Job job = new Job(kept, kept.id, process, pty && ProcessGroups.SCRIPT != null);
+            kept.job = job;
+            Attachment attachment = new Attachment(id, kept, false, binary, 0, 0);
+            attachments.put(id, attachment);
+            endpoint.metrics().jobStarted();
+            Log.event("job.started", "kept job " + kept.id + " started (pid " + process.pid() + ") for " + peer + " as " + id,
+                    "peer", peer.toString(), "id", id, "job", kept.id, "pid", process.pid());
+            send(Json.object().field("type", "started").field("id", id).field("job", kept.id).field("pid", process.pid()).toString());
+            attachment.start();
+            job.start(timeoutMs);
             return;
         }
         Job job = new Job(jobHost(binary), id, process, pty && ProcessGroups.SCRIPT != null);
@@ -367,9 +456,9 @@ final class Session {
         };
     }
 
-    /** Called by the job's own thread once all its output is sent and the process has exited. */
-    private void jobFinished(Job job, Job.Exit end) {
-        Json.ObjectWriter exit = Json.object().field("type", "exit").field("id", job.id).field("code", end.code());
+    /** The {@code exit} event of a job, under the id this connection knows it by. */
+    private static String exitEvent(String id, Job.Exit end) {
+        Json.ObjectWriter exit = Json.object().field("type", "exit").field("id", id).field("code", end.code());
         if (end.signal() != null) {
             exit.field("signal", end.signal().name());
         }
@@ -377,7 +466,12 @@ final class Session {
             exit.field("reason", end.reason());
         }
         exit.field("durationMs", end.durationMs());
-        String exitEvent = exit.toString();
+        return exit.toString();
+    }
+
+    /** Called by the job's own thread once all its output is sent and the process has exited. */
+    private void jobFinished(Job job, Job.Exit end) {
+        String exitEvent = exitEvent(job.id, end);
         int code = end.code();
         long durationMs = end.durationMs();
         jobs.remove(job.id, job);
@@ -387,6 +481,118 @@ final class Session {
         Log.event("job.exited", "job " + job.id + " exited with " + code + " after " + durationMs + " ms",
                 "peer", peer.toString(), "id", job.id, "code", code, "durationMs", durationMs);
         send(exitEvent);
+    }
+
+    /** {@code attach}: watch a kept job under this connection's own id, from an offset. */
+    private void onAttach(String id, Map<String, Object> request) throws BadRequest {
+        if (id == null) {
+            throw new BadRequest(null, "bad_request", "missing \"id\"");
+        }
+        Object jobId = request.get("job");
+        KeptJobs.Kept kept = jobId instanceof String j ? endpoint.kept().get(j) : null;
+        if (kept == null || kept.job == null) {
+            throw new BadRequest(id, "no_such_job", "no kept job " + (jobId instanceof String j ? "\"" + j + "\"" : "given")
+                    + " (unknown, expired, or not started with \"keep\")");
+        }
+        if (jobs.containsKey(id) || attachments.containsKey(id)) {
+            throw new BadRequest(id, "duplicate_id", "the id \"" + id + "\" is in use on this connection");
+        }
+        Object readOnly = request.get("readOnly");
+        Object binary = request.get("binary");
+        if ((readOnly != null && !(readOnly instanceof Boolean)) || (binary != null && !(binary instanceof Boolean))) {
+            throw new BadRequest(id, "bad_request", "\"readOnly\" and \"binary\" must be true or false");
+        }
+        if (Boolean.TRUE.equals(binary) && id.getBytes(StandardCharsets.UTF_8).length > OutputPump.MAX_BINARY_ID_BYTES) {
+            throw new BadRequest(id, "bad_request", "with \"binary\" the id must be at most " + OutputPump.MAX_BINARY_ID_BYTES + " bytes of UTF-8");
+        }
+        Object from = request.get("from");
+        long fromOut;
+        long fromErr;
+        if (from == null || "start".equals(from)) {
+            fromOut = 0;
+            fromErr = 0;
+        } else if ("now".equals(from)) {
+            fromOut = kept.stdout.end();
+            fromErr = kept.stderr.end();
+        } else if (from instanceof Map<?, ?> offsets && offsets.get("stdout") instanceof Long o && offsets.get("stderr") instanceof Long e
+                && o >= 0 && e >= 0) {
+            fromOut = o;
+            fromErr = e;
+        } else {
+            throw new BadRequest(id, "bad_request", "\"from\" must be \"start\", \"now\" or {\"stdout\":N,\"stderr\":M}");
+        }
+        Attachment attachment = new Attachment(id, kept, Boolean.TRUE.equals(readOnly), Boolean.TRUE.equals(binary), fromOut, fromErr);
+        attachments.put(id, attachment);
+        Log.event("job.attached", "kept job " + kept.id + " attached by " + peer + " as " + id + (attachment.readOnly ? " (read-only)" : ""),
+                "peer", peer.toString(), "id", id, "job", kept.id);
+        send(Json.object().field("type", "started").field("id", id).field("job", kept.id).field("pid", kept.job.pid())
+                .field("readOnly", attachment.readOnly).toString());
+        attachment.start();
+    }
+
+    /**
+     * This connection watching a kept job: a cursor into each of its logs, pumped to the socket
+     * by a virtual thread each (a cursor waits on a lock, never on a pipe), then the job's
+     * {@code exit}. A read-write attachment holds the job back when it lags (backpressure, as
+     * for a job that is not kept); a read-only one never does.
+     */
+    private final class Attachment {
+        final String id;
+        final KeptJobs.Kept kept;
+        final boolean readOnly;
+        final boolean binary;
+        final wsexec.job.OutputLog.Cursor out;
+        final wsexec.job.OutputLog.Cursor err;
+        volatile boolean detached;
+
+        Attachment(String id, KeptJobs.Kept kept, boolean readOnly, boolean binary, long fromOut, long fromErr) {
+            this.id = id;
+            this.kept = kept;
+            this.readOnly = readOnly;
+            this.binary = binary;
+            this.out = kept.stdout.cursor(fromOut, !readOnly);
+            this.err = kept.stderr.cursor(fromErr, !readOnly);
+        }
+
+        void start() {
+            kept.attach(this);
+            Thread.ofVirtual().name("attach-" + kept.id + "-stdout").start(() -> {
+                Thread stderr = Thread.ofVirtual().name("attach-" + kept.id + "-stderr")
+                        .start(() -> new OutputPump(err, webSocket, id, "stderr", binary, err.offset()).run());
+                boolean delivered = new OutputPump(out, webSocket, id, "stdout", binary, out.offset()).run();
+                try {
+                    stderr.join();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+                if (!delivered || detached) {
+                    return;
+                }
+                Job.Exit end = kept.exit.join(); // both logs are at their end: the process has exited or is about to
+                if (detached || !attachments.remove(id, this)) {
+                    return;
+                }
+                kept.detach(this);
+                lastActivityNanos = System.nanoTime();
+                send(exitEvent(id, end));
+            });
+        }
+
+        void detach() {
+            detached = true;
+            out.close();
+            err.close();
+            attachments.remove(id, this);
+            kept.detach(this);
+        }
+    }
+
+    /** Stops watching every kept job: they run on, and are kept for their keep time from now. */
+    private void detachAll() {
+        for (Attachment attachment : List.copyOf(attachments.values())) {
+            attachment.detach();
+        }
     }
 
     /** Ends every running job of this connection: TERM now, KILL after the grace. */

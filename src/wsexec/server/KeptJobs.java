@@ -1,0 +1,220 @@
+package wsexec.server;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.locks.ReentrantLock;
+
+import wsexec.common.Json;
+import wsexec.common.Log;
+import wsexec.job.Job;
+import wsexec.job.OutputLog;
+import wsexec.job.Timers;
+
+/**
+ * The server-wide registry of kept jobs (docs/PROTOCOL.md, "Kept jobs"): jobs that belong to no
+ * connection, whose output goes to an {@link OutputLog} per stream that any number of
+ * connections attach to, and that outlive the connection that started them for their keep time.
+ */
+final class KeptJobs {
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    private final ExecEndpoint endpoint;
+    private final Map<String, Kept> jobs = new ConcurrentHashMap<>();
+    private final ReentrantLock admission = new ReentrantLock();
+
+    KeptJobs(ExecEndpoint endpoint) {
+        this.endpoint = endpoint;
+    }
+
+    /** A new server-wide job id: 128 random bits, URL-safe base64 (22 characters). */
+    static String newId() {
+        byte[] bits = new byte[16];
+        RANDOM.nextBytes(bits);
+        return Base64.getUrlEncoder().withoutPadding().encodeToString(bits);
+    }
+
+    /** Takes a place for a kept job; null when {@code --max-kept-jobs} are kept already. */
+    Kept reserve(String command, Duration keep) {
+        admission.lock();
+        try {
+            if (jobs.size() >= endpoint.config().keep().maxJobs()) {
+                return null;
+            }
+            Kept kept = new Kept(newId(), command, keep, endpoint.config().keep().buffer());
+            jobs.put(kept.id, kept);
+            return kept;
+        } finally {
+            admission.unlock();
+        }
+    }
+
+    /** Gives back a place whose job never started. */
+    void forget(Kept kept) {
+        jobs.remove(kept.id, kept);
+    }
+
+    /** The job with this id, or null: unknown, expired, or never kept. */
+    Kept get(String id) {
+        return id == null ? null : jobs.get(id);
+    }
+
+    List<Kept> all() {
+        return List.copyOf(jobs.values());
+    }
+
+    /** Bytes held by every kept job's logs, and bytes they let go. */
+    long heldBytes() {
+        return jobs.values().stream().mapToLong(k -> k.stdout.held() + k.stderr.held()).sum();
+    }
+
+    long viewers() {
+        return jobs.values().stream().mapToLong(k -> k.viewers.size()).sum();
+    }
+
+    /** Ends every kept job (server stop). */
+    void terminateAll() {
+        Job.terminateAll(jobs.values().stream().map(k -> k.job).filter(j -> j != null && !j.isFinished()).toList());
+    }
+
+    /** A kept job: its process, its logs, its viewers, and when it is forgotten. */
+    final class Kept implements Job.Host {
+        final String id;
+        final String command;
+        final Duration keep;
+        final long startedAtMillis = System.currentTimeMillis();
+        final OutputLog stdout;
+        final OutputLog stderr;
+        final CompletableFuture<Job.Exit> exit = new CompletableFuture<>();
+        /** The attachments watching now. */
+        final Set<Object> viewers = ConcurrentHashMap.newKeySet();
+        volatile Job job;
+        private final ReentrantLock lock = new ReentrantLock();
+        private ScheduledFuture<?> expiry;
+        private volatile long keepUntilMillis;
+
+        Kept(String id, String command, Duration keep, int buffer) {
+            this.id = id;
+            this.command = command;
+            this.keep = keep;
+            this.stdout = new OutputLog(buffer);
+            this.stderr = new OutputLog(buffer);
+        }
+
+        OutputLog log(String stream) {
+            return "stderr".equals(stream) ? stderr : stdout;
+        }
+
+        @Override
+        public Duration linger() {
+            return endpoint.config().linger();
+        }
+
+        @Override
+        public Duration killGrace() {
+            return endpoint.config().killGrace();
+        }
+
+        /** Copies the pipe into the log: the pipe thread blocks only while a read-write viewer lags. */
+        @Override
+        public void pump(Job job, InputStream pipe, String stream) {
+            OutputLog log = log(stream);
+            byte[] buffer = new byte[OutputPump.READ_SIZE];
+            try {
+                int n;
+                while ((n = pipe.read(buffer)) >= 0) {
+                    log.append(buffer, 0, n);
+                }
+            } catch (IOException e) {
+                // the pipe broke: the stream ends here
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } finally {
+                log.close();
+            }
+        }
+
+        @Override
+        public void finished(Job job, Job.Exit end) {
+            endpoint.releaseJob();
+            endpoint.metrics().jobExited(end.code());
+            Log.event("job.exited", "kept job " + id + " exited with " + end.code() + " after " + end.durationMs() + " ms",
+                    "job", id, "code", end.code(), "durationMs", end.durationMs());
+            exit.complete(end);
+        }
+
+        /** A connection starts watching: the job is no longer going to be forgotten. */
+        void attach(Object viewer) {
+            lock.lock();
+            try {
+                viewers.add(viewer);
+                if (expiry != null) {
+                    expiry.cancel(false);
+                    expiry = null;
+                }
+                keepUntilMillis = 0;
+            } finally {
+                lock.unlock();
+            }
+        }
+
+        /** A connection stops watching; the last one starts the keep time. */
+        void detach(Object viewer) {
+            lock.lock();
+            try {
+                if (!viewers.remove(viewer) || !viewers.isEmpty() || !jobs.containsKey(id)) {
+                    return;
+                }
+                keepUntilMillis = System.currentTimeMillis() + keep.toMillis();
+                expiry = Timers.after(keep.toMillis(), this::expire);
+            } finally {
+                lock.unlock();
+            }
+        }
+
+        /** Nobody came back within the keep time: the job ends (TERM, KILL after the grace) and is forgotten. */
+        private void expire() {
+            lock.lock();
+            try {
+                if (!viewers.isEmpty()) {
+                    return;
+                }
+                jobs.remove(id, this);
+            } finally {
+                lock.unlock();
+            }
+            Job running = job;
+            if (running != null && !running.isFinished()) {
+                Log.info("kept job " + id + " expired unwatched after " + keep.toMillis() + " ms: ending it");
+                running.terminate();
+            }
+        }
+
+        /** One entry of the {@code jobs} answer. */
+        String describe() {
+            Job.Exit end = exit.getNow(null);
+            Json.ObjectWriter o = Json.object().field("job", id).field("command", command)
+                    .field("pid", job == null ? -1 : job.pid())
+                    .field("state", end == null ? "running" : "exited");
+            if (end != null) {
+                o.field("code", end.code());
+            }
+            o.field("startedAt", startedAtMillis);
+            long until = keepUntilMillis;
+            if (until > 0) {
+                o.field("keepUntil", until);
+            }
+            o.field("viewers", viewers.size());
+            o.raw("bytes", Json.object().field("stdout", stdout.end()).field("stderr", stderr.end()).toString());
+            return o.toString();
+        }
+    }
+}
