@@ -83,6 +83,8 @@ public final class CommandLine {
               wsexec serve [options]              run the exec server
               wsexec serve [options] --program -- CMD [ARGS…]   run CMD for each connection (websocketd style)
               wsexec run [options] [--] COMMAND…  run COMMAND on a server, print its output, exit with its code
+              wsexec attach [options] JOB         watch a kept job (run --keep/--detach): its output, then its exit code
+              wsexec jobs [options]               list the server's kept jobs
               wsexec echo [options]               run an echo server (for WebSocket conformance testing)
               wsexec --help | --version
 
@@ -142,8 +144,17 @@ public final class CommandLine {
               --cacert FILE              trust this certificate (PEM) for wss://, e.g. a self-signed one
               --kill-after TIME          Ctrl-C sends INT to the command; KILL follows if it is still
                                          running after this (default 3s)
+              --keep [TIME]              keep the job on the server if the connection drops, for this long
+                                         (default 1h); reconnect and resume byte-exact. A hang-up (the
+                                         terminal closed) detaches and leaves the job running
+              --detach                   start the job kept (--keep's time, default 1h), print its id, exit 0
               One word is run by the server's shell (/bin/sh -c); several words are run as a
               program with those arguments, without a shell.
+
+            attach options: --url, --token, --token-file, --cacert, --connect-timeout, --json as for run, and
+              --from start|now           replay from the job's first byte (default) or watch from now
+              --read-only                watch only: no stdin, no signals (Ctrl-C just stops watching)
+            jobs options: --url, --token, --token-file, --cacert, --connect-timeout, --json
 
             echo options:
               --port N (default 9001)  --bind ADDRESS (default 127.0.0.1)
@@ -165,6 +176,8 @@ public final class CommandLine {
             case "serve" -> parseServe(rest);
             case "echo" -> parseEcho(rest);
             case "run" -> parseRun(rest);
+            case "attach" -> parseAttach(rest);
+            case "jobs" -> parseJobs(rest);
             default -> throw new UsageException("unknown subcommand '" + args[0] + "' (try --help)");
         };
     }
@@ -212,6 +225,19 @@ public final class CommandLine {
                 throw new UsageException(flag + " needs a value");
             }
             return args.get(i++);
+        }
+
+        /** A value that may be left out: {@code --flag=v}, or the next argument if it matches {@code pattern}. */
+        String optionalValue(String pattern) {
+            if (pendingValue != null) {
+                String v = pendingValue;
+                pendingValue = null;
+                return v;
+            }
+            if (i < args.size() && args.get(i).matches(pattern)) {
+                return args.get(i++);
+            }
+            return null;
         }
 
         /** For a flag without a value: checks that none was given ({@code --flag=x}) and says it is there. */
@@ -454,6 +480,8 @@ public final class CommandLine {
         Path tokenFile = null;
         Path cacert = null;
         Duration killAfter = Duration.ofSeconds(3);
+        Duration keep = null;
+        boolean detach = false;
         Flags flags = new Flags(args);
         for (String flag = flags.next(); flag != null; flag = flags.next()) {
             switch (flag) {
@@ -474,6 +502,11 @@ public final class CommandLine {
                 case "--token-file" -> tokenFile = Path.of(flags.value(flag));
                 case "--cacert" -> cacert = Path.of(flags.value(flag));
                 case "--kill-after" -> killAfter = duration(flag, flags.value(flag));
+                case "--keep" -> {
+                    String time = flags.optionalValue("\\d+(ms|s|m|h|d)");
+                    keep = time == null ? RunOptions.DEFAULT_KEEP : duration(flag, time);
+                }
+                case "--detach" -> detach = flags.present(flag);
                 default -> throw new UsageException("unknown option '" + flag + "' for run (try --help)");
             }
         }
@@ -484,7 +517,87 @@ public final class CommandLine {
         if (cacert != null && !url.getScheme().equalsIgnoreCase("wss")) {
             throw new UsageException("--cacert is for wss:// URLs, got " + url);
         }
-        return new Run(new RunOptions(url, json, pty, cwd, Map.copyOf(env), connectTimeout, killAfter, List.copyOf(command), token, tokenFile, cacert));
+        if (detach && keep == null) {
+            keep = RunOptions.DEFAULT_KEEP;
+        }
+        return new Run(new RunOptions(url, json, pty, cwd, Map.copyOf(env), connectTimeout, killAfter, List.copyOf(command), token, tokenFile,
+                cacert, RunOptions.Mode.RUN, keep, detach, null, "start", false));
+    }
+
+    /** {@code attach JOB}: the connection options of run, plus where to start and whether to watch only. */
+    private static Command parseAttach(List<String> args) throws UsageException {
+        Connection c = new Connection();
+        String from = "start";
+        boolean readOnly = false;
+        Flags flags = new Flags(args);
+        for (String flag = flags.next(); flag != null; flag = flags.next()) {
+            if (c.take(flag, flags)) {
+                continue;
+            }
+            switch (flag) {
+                case "--from" -> {
+                    from = flags.value(flag);
+                    if (!from.equals("start") && !from.equals("now")) {
+                        throw new UsageException("--from is 'start' or 'now', got '" + from + "'");
+                    }
+                }
+                case "--read-only" -> readOnly = flags.present(flag);
+                default -> throw new UsageException("unknown option '" + flag + "' for attach (try --help)");
+            }
+        }
+        List<String> rest = flags.remaining();
+        if (rest.size() != 1) {
+            throw new UsageException("attach needs one job id, e.g. wsexec attach Xq3…");
+        }
+        return new Run(c.options(RunOptions.Mode.ATTACH, rest.get(0), from, readOnly));
+    }
+
+    /** {@code jobs}: the connection options of run. */
+    private static Command parseJobs(List<String> args) throws UsageException {
+        Connection c = new Connection();
+        Flags flags = new Flags(args);
+        for (String flag = flags.next(); flag != null; flag = flags.next()) {
+            if (!c.take(flag, flags)) {
+                throw new UsageException("unknown option '" + flag + "' for jobs (try --help)");
+            }
+        }
+        if (!flags.remaining().isEmpty()) {
+            throw new UsageException("unexpected argument '" + flags.remaining().get(0) + "' for jobs");
+        }
+        return new Run(c.options(RunOptions.Mode.JOBS, null, "start", false));
+    }
+
+    /** The options every client subcommand shares: where the server is and how to get in. */
+    private static final class Connection {
+        URI url = URI.create("ws://127.0.0.1:8023/");
+        boolean json;
+        Duration connectTimeout = Duration.ofSeconds(10);
+        String token;
+        Path tokenFile;
+        Path cacert;
+
+        boolean take(String flag, Flags flags) throws UsageException {
+            switch (flag) {
+                case "--url" -> url = wsUrl(flags.value(flag));
+                case "--json" -> json = flags.present(flag);
+                case "--connect-timeout" -> connectTimeout = duration(flag, flags.value(flag));
+                case "--token" -> token = flags.value(flag);
+                case "--token-file" -> tokenFile = Path.of(flags.value(flag));
+                case "--cacert" -> cacert = Path.of(flags.value(flag));
+                default -> {
+                    return false;
+                }
+            }
+            return true;
+        }
+
+        RunOptions options(RunOptions.Mode mode, String job, String from, boolean readOnly) throws UsageException {
+            if (cacert != null && !url.getScheme().equalsIgnoreCase("wss")) {
+                throw new UsageException("--cacert is for wss:// URLs, got " + url);
+            }
+            return new RunOptions(url, json, false, null, Map.of(), connectTimeout, Duration.ofSeconds(3), List.of(), token, tokenFile,
+                    cacert, mode, mode == RunOptions.Mode.ATTACH ? RunOptions.DEFAULT_KEEP : null, false, job, from, readOnly);
+        }
     }
 
     private static URI wsUrl(String text) throws UsageException {

@@ -84,4 +84,31 @@ class CommandLineTest {
         assertEquals(1, r.err().lines().count(), r.err());
         assertTrue(r.err().contains("cannot connect"), r.err());
     }
+
+    @Test
+    void runKeepTakesAnOptionalTimeAndDetachImpliesKeep() throws Exception {
+        assertEquals(Duration.ofHours(1), ((CommandLine.Run) CommandLine.parse(new String[] {"run", "--keep", "--", "ls"})).options().keep());
+        assertEquals(Duration.ofHours(2), ((CommandLine.Run) CommandLine.parse(new String[] {"run", "--keep", "2h", "--", "ls"})).options().keep());
+        assertEquals(Duration.ofSeconds(90), ((CommandLine.Run) CommandLine.parse(new String[] {"run", "--keep=90s", "ls"})).options().keep());
+        // a command word that is not a time stays the command
+        CommandLine.Run plainWord = (CommandLine.Run) CommandLine.parse(new String[] {"run", "--keep", "make", "all"});
+        assertEquals(java.util.List.of("make", "all"), plainWord.options().command());
+        assertEquals(null, ((CommandLine.Run) CommandLine.parse(new String[] {"run", "ls"})).options().keep());
+        CommandLine.Run detached = (CommandLine.Run) CommandLine.parse(new String[] {"run", "--detach", "ls"});
+        assertEquals(Duration.ofHours(1), detached.options().keep());
+        assertEquals(true, detached.options().detach());
+    }
+
+    @Test
+    void attachNeedsOneJobAndJobsTakesNone() throws Exception {
+        CommandLine.Run attach = (CommandLine.Run) CommandLine.parse(new String[] {"attach", "--read-only", "--from", "now", "J1"});
+        assertEquals(wsexec.client.RunOptions.Mode.ATTACH, attach.options().mode());
+        assertEquals("J1", attach.options().job());
+        assertEquals("now", attach.options().from());
+        assertEquals(true, attach.options().readOnly());
+        assertThrows(CommandLine.UsageException.class, () -> CommandLine.parse(new String[] {"attach"}));
+        assertThrows(CommandLine.UsageException.class, () -> CommandLine.parse(new String[] {"attach", "--from", "middle", "J1"}));
+        assertEquals(wsexec.client.RunOptions.Mode.JOBS, ((CommandLine.Run) CommandLine.parse(new String[] {"jobs"})).options().mode());
+        assertThrows(CommandLine.UsageException.class, () -> CommandLine.parse(new String[] {"jobs", "extra"}));
+    }
 }

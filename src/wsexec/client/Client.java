@@ -67,6 +67,18 @@ public final class Client implements WebSocket.Listener {
     private volatile boolean closeWhenDone;
     private final CountDownLatch serverClosed = new CountDownLatch(1);
     private final AtomicBoolean closing = new AtomicBoolean();
+    /** The kept job's server-wide id: from {@code started}, or the one given to {@code attach}. */
+    private volatile String keptJob;
+    /** Bytes of each stream received so far: the offsets a resumed attachment starts from. */
+    private volatile long stdoutBytes;
+    private volatile long stderrBytes;
+    private final AtomicBoolean reconnecting = new AtomicBoolean();
+    /** Opened when a connection is usable; a lost one replaces it with a closed latch until resumed. */
+    private volatile CountDownLatch connected = new CountDownLatch(1);
+    private HttpClient http;
+    private String token;
+    /** The controlling terminal at start (field 7 of /proc/self/stat), 0 for none: to tell a hang-up. */
+    private final long terminalAtStart = controllingTerminal();
 
     public Client(RunOptions options, InputStream in, PrintStream out, PrintStream err) {
         this.options = options;
@@ -149,14 +161,21 @@ public final class Client implements WebSocket.Listener {
         }
     }
 
+    private WebSocket connect() throws ExecutionException, TimeoutException, InterruptedException {
+        WebSocket.Builder builder = http.newWebSocketBuilder().connectTimeout(options.connectTimeout());
+        if (token != null) {
+            builder.header("Authorization", "Bearer " + token);
+        }
+        return builder.buildAsync(options.url(), this).get(options.connectTimeout().toMillis() + 1000, TimeUnit.MILLISECONDS);
+    }
+
     private int run(HttpClient http, String token, boolean interruptible) {
+        this.http = http;
+        this.token = token;
+        keptJob = options.job();
         try {
-            WebSocket.Builder builder = http.newWebSocketBuilder().connectTimeout(options.connectTimeout());
-            if (token != null) {
-                builder.header("Authorization", "Bearer " + token);
-            }
-            webSocket = builder.buildAsync(options.url(), this)
-                    .get(options.connectTimeout().toMillis() + 1000, TimeUnit.MILLISECONDS);
+            webSocket = connect();
+            connected.countDown();
         } catch (ExecutionException e) {
             err.println("wsexec: cannot connect to " + options.url() + ": " + describe(e.getCause()));
             return FAILED;
@@ -171,16 +190,25 @@ public final class Client implements WebSocket.Listener {
         if (interruptHook != null) {
             Runtime.getRuntime().addShutdownHook(interruptHook);
         }
-        if (!send(execRequest())) {
-            return FAILED;
+        String first = switch (options.mode()) {
+            case RUN -> execRequest();
+            case ATTACH -> attachRequest(options.from());
+            case JOBS -> Json.object().field("type", "jobs").field("id", JOB_ID).toString();
+        };
+        if (!send(first)) {
+            return status;
         }
-        Thread stdin = Thread.ofPlatform().name("wsexec-stdin").daemon(true).start(this::forwardStdin);
+        // Only run gives our stdin to the job: attach must not close a kept job's stdin when ours ends.
+        Thread stdin = options.mode() != RunOptions.Mode.RUN || options.detach() ? null
+                : Thread.ofPlatform().name("wsexec-stdin").daemon(true).start(this::forwardStdin);
         try {
             done.await();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        stdin.interrupt();
+        if (stdin != null) {
+            stdin.interrupt();
+        }
         if (closeWhenDone) {
             closeCleanly();
         }
@@ -245,6 +273,16 @@ public final class Client implements WebSocket.Listener {
      * {@code --kill-after}. Then the job's own exit code is what this process exits with.
      */
     private void interrupted() {
+        if (!exited && options.keep() != null && keptJob != null && hungUp()) {
+            // The terminal is gone (its window closed, the ssh session dropped): nobody is there to
+            // ask, so the job runs on, kept, as it would in tmux. Ctrl-C and TERM still end it.
+            err.println("wsexec: terminal hung up: detaching; job " + keptJob + " keeps running (wsexec attach " + keptJob + ")");
+            err.flush();
+            Runtime.getRuntime().halt(129);
+        }
+        if (!exited && options.readOnly()) {
+            Runtime.getRuntime().halt(130); // a viewer's Ctrl-C stops watching, nothing more
+        }
         if (!exited) {
             signalJob("INT");
             if (!awaitDone(options.killAfter().toMillis())) {
@@ -276,8 +314,45 @@ public final class Client implements WebSocket.Listener {
         }
     }
 
+    /**
+     * Whether our controlling terminal went away since we started. The JDK runs one shutdown hook
+     * for INT, TERM and HUP alike and tells us nothing of which it was; but a hang-up is the
+     * terminal going away, and then the kernel takes it from the session: the {@code tty_nr} of
+     * {@code /proc/self/stat} drops to 0. So: we had a terminal, and now we have none.
+     */
+    private boolean hungUp() {
+        return terminalAtStart != 0 && controllingTerminal() == 0;
+    }
+
+    /** Field 7 (tty_nr) of /proc/self/stat; 0 for none or where there is no /proc. */
+    static long controllingTerminal() {
+        try {
+            String stat = Files.readString(Path.of("/proc/self/stat"));
+            String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            return Long.parseLong(fields[4]);
+        } catch (IOException | RuntimeException e) {
+            return 0;
+        }
+    }
+
+    /** {@code attach} under our one id, from {@code "start"}, {@code "now"}, or the offsets we have. */
+    private String attachRequest(String from) {
+        Json.ObjectWriter request = Json.object().field("type", "attach").field("id", JOB_ID).field("job", keptJob);
+        if (from != null) {
+            request.field("from", from);
+        } else {
+            request.raw("from", Json.object().field("stdout", stdoutBytes).field("stderr", stderrBytes).toString());
+        }
+        request.field("readOnly", options.readOnly());
+        request.field("binary", !options.json());
+        return request.toString();
+    }
+
     private String execRequest() {
         Json.ObjectWriter request = Json.object().field("type", "exec").field("id", JOB_ID);
+        if (options.keep() != null) {
+            request.field("keep", options.keep().toSeconds() + "s");
+        }
         List<String> command = options.command();
         if (command.size() == 1) {
             request.field("command", command.get(0));
@@ -355,28 +430,110 @@ public final class Client implements WebSocket.Listener {
         return send(message.toString());
     }
 
-    /** The JDK client allows one outstanding send at a time: take turns. */
+    /**
+     * The JDK client allows one outstanding send at a time: take turns. With {@code --keep}, a
+     * send that finds the connection lost waits for it to be resumed and goes out on the new one.
+     */
     private boolean send(String message) {
-        sendLock.lock();
-        try {
-            webSocket.sendText(message, true).get();
-            return true;
-        } catch (ExecutionException e) {
-            if (!exited) {
-                err.println("wsexec: connection lost: " + describe(e.getCause()));
-                finish(FAILED);
+        while (!exited) {
+            CountDownLatch ready = connected;
+            try {
+                if (!ready.await(options.keep() != null ? options.keep().toMillis() : 0, TimeUnit.MILLISECONDS) && ready.getCount() > 0) {
+                    return false;
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
             }
-            return false;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return false;
-        } finally {
-            sendLock.unlock();
+            WebSocket ws = webSocket;
+            sendLock.lock();
+            try {
+                ws.sendText(message, true).get();
+                return true;
+            } catch (ExecutionException e) {
+                lost(ws, describe(e.getCause()));
+                if (!canResume()) {
+                    return false;
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            } finally {
+                sendLock.unlock();
+            }
+        }
+        return false;
+    }
+
+    /** Whether a lost connection is resumed rather than the end of the run. */
+    private boolean canResume() {
+        return options.keep() != null && keptJob != null && options.mode() != RunOptions.Mode.JOBS && !options.detach();
+    }
+
+    /**
+     * The connection {@code ws} failed. Without {@code --keep} that ends the run (255, as ssh);
+     * with it, the job runs on on the server and we reconnect and resume from our offsets.
+     */
+    private void lost(WebSocket ws, String why) {
+        if (exited || ws != webSocket) {
+            return; // over already, or an old connection's last word
+        }
+        if (!canResume()) {
+            err.println("wsexec: connection lost: " + why);
+            finish(FAILED);
+            return;
+        }
+        if (!reconnecting.compareAndSet(false, true)) {
+            return;
+        }
+        connected = new CountDownLatch(1);
+        ws.abort();
+        err.println("wsexec: connection lost (" + why + "); reconnecting to job " + keptJob);
+        err.flush();
+        Thread.ofVirtual().name("wsexec-reconnect").start(this::reconnect);
+    }
+
+    /** Reconnects (0.2 s, doubling to 5 s, for up to the keep time) and attaches from our offsets. */
+    private void reconnect() {
+        long deadline = System.nanoTime() + options.keep().toNanos();
+        long pause = 200;
+        while (!exited && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(pause);
+                pause = Math.min(5000, pause * 2);
+                prefixLength = 0; // a binary message cut in the middle is not continued
+                text.setLength(0);
+                WebSocket ws = connect();
+                webSocket = ws;
+                sendLock.lock();
+                try {
+                    ws.sendText(attachRequest(null), true).get();
+                } finally {
+                    sendLock.unlock();
+                }
+                reconnecting.set(false);
+                connected.countDown();
+                err.println("wsexec: reconnected; resuming job " + keptJob + " at stdout " + stdoutBytes + ", stderr " + stderrBytes);
+                err.flush();
+                return;
+            } catch (ExecutionException | TimeoutException e) {
+                // not yet: the server or the network is still away
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+        if (!exited) {
+            err.println("wsexec: could not reconnect within " + options.keep().toSeconds() + " s; job " + keptJob + " may still run");
+            finish(FAILED);
         }
     }
 
     @Override
     public CompletionStage<?> onText(WebSocket ws, CharSequence data, boolean last) {
+        if (ws != webSocket) {
+            return null; // an old connection's last frames: the new one carries on from our offsets
+        }
         text.append(data);
         if (last) {
             String message = text.toString();
@@ -395,6 +552,9 @@ public final class Client implements WebSocket.Listener {
      */
     @Override
     public CompletionStage<?> onBinary(WebSocket ws, ByteBuffer data, boolean last) {
+        if (ws != webSocket) {
+            return null;
+        }
         int needed = prefixLength < 2 ? 2 : 2 + (prefix[1] & 0xFF);
         while (prefixLength < needed && data.hasRemaining()) {
             prefix[prefixLength++] = data.get();
@@ -404,6 +564,11 @@ public final class Client implements WebSocket.Listener {
         }
         PrintStream target = prefixLength == needed && !exited && isOurId() ? (prefix[0] == 2 ? err : out) : null;
         if (target != null && data.hasRemaining()) {
+            if (target == err) {
+                stderrBytes += data.remaining();
+            } else {
+                stdoutBytes += data.remaining();
+            }
             if (data.hasArray()) {
                 target.write(data.array(), data.arrayOffset() + data.position(), data.remaining());
             } else {
@@ -433,8 +598,13 @@ public final class Client implements WebSocket.Listener {
 
     @Override
     public CompletionStage<?> onClose(WebSocket ws, int statusCode, String reason) {
+        if (ws != webSocket) {
+            return null;
+        }
         serverClosed.countDown();
-        if (!exited) {
+        if (!exited && canResume()) {
+            lost(ws, "server closed it: " + statusCode + (reason.isEmpty() ? "" : " " + reason));
+        } else if (!exited) {
             err.println("wsexec: server closed the connection (" + statusCode + (reason.isEmpty() ? "" : " " + reason) + ") before the command finished");
             finish(FAILED);
         }
@@ -443,7 +613,9 @@ public final class Client implements WebSocket.Listener {
 
     @Override
     public void onError(WebSocket ws, Throwable error) {
-        if (!exited) {
+        if (!exited && canResume()) {
+            lost(ws, describe(error));
+        } else if (!exited && ws == webSocket) {
             err.println("wsexec: connection failed: " + describe(error));
             finish(FAILED);
         }
@@ -469,10 +641,39 @@ public final class Client implements WebSocket.Listener {
             checkStdout(out);
         }
         Object type = event.get("type");
-        if (!JOB_ID.equals(event.get("id")) && !"error".equals(type)) {
+        if (!JOB_ID.equals(event.get("id")) && !"error".equals(type) && !"jobs".equals(type)) {
             return;
         }
         switch (String.valueOf(type)) {
+            case "started" -> {
+                if (event.get("job") instanceof String job) {
+                    keptJob = job;
+                    if (options.detach()) {
+                        out.println(job);
+                        out.flush();
+                        finishAndClose(0); // the job is kept: our leaving starts its keep time
+                    }
+                }
+            }
+            case "gap" -> {
+                if (event.get("to") instanceof Long to && event.get("from") instanceof Long from) {
+                    boolean stderr = "stderr".equals(event.get("stream"));
+                    if (stderr) {
+                        stderrBytes = to;
+                    } else {
+                        stdoutBytes = to;
+                    }
+                    err.println("wsexec: " + (to - from) + " bytes of " + (stderr ? "stderr" : "stdout")
+                            + " were no longer kept on the server (offsets " + from + " to " + to + ")");
+                    err.flush();
+                }
+            }
+            case "jobs" -> {
+                if (!options.json()) {
+                    printJobs(event.get("jobs"));
+                }
+                finishAndClose(0);
+            }
             case "output" -> {
                 if (!options.json()) {
                     writeOutput(event);
@@ -489,6 +690,9 @@ public final class Client implements WebSocket.Listener {
                     return;
                 }
                 if (event.get("id") == null || JOB_ID.equals(event.get("id"))) {
+                    if ("no_such_job".equals(event.get("code")) && stdoutBytes + stderrBytes > 0) {
+                        err.println("wsexec: job " + keptJob + " is gone from the server (its keep time passed)");
+                    }
                     err.println("wsexec: " + event.get("message"));
                     finishAndClose("not_found".equals(event.get("code")) ? NOT_FOUND : FAILED);
                 }
@@ -508,9 +712,32 @@ public final class Client implements WebSocket.Listener {
         } else {
             return;
         }
+        if (target == err) {
+            stderrBytes += bytes.length;
+        } else {
+            stdoutBytes += bytes.length;
+        }
         target.write(bytes, 0, bytes.length);
         target.flush();
         checkStdout(target);
+    }
+
+    /** {@code wsexec jobs}: one line per kept job. */
+    private void printJobs(Object jobs) {
+        if (!(jobs instanceof List<?> list) || list.isEmpty()) {
+            out.println("no kept jobs");
+            out.flush();
+            return;
+        }
+        out.printf("%-22s  %-8s  %5s  %7s  %12s  %s%n", "JOB", "STATE", "CODE", "VIEWERS", "STDOUT", "COMMAND");
+        for (Object o : list) {
+            if (o instanceof Map<?, ?> j) {
+                Object bytes = j.get("bytes") instanceof Map<?, ?> b ? b.get("stdout") : "";
+                out.printf("%-22s  %-8s  %5s  %7s  %12s  %s%n", j.get("job"), j.get("state"),
+                        j.get("code") == null ? "-" : j.get("code"), j.get("viewers"), bytes, j.get("command"));
+            }
+        }
+        out.flush();
     }
 
     /**
@@ -552,6 +779,7 @@ public final class Client implements WebSocket.Listener {
             exited = true;
             status = code;
             done.countDown();
+            connected.countDown(); // a send waiting for a resumed connection gives up
         }
     }
 

@@ -13,7 +13,33 @@ import java.util.Map;
  * @param tokenFile from {@code --token-file}, or null
  * @param killAfter after Ctrl-C has sent INT to the job, how long to wait for it to end before sending KILL
  * @param cacert    the certificate to trust for wss:// ({@code --cacert}), or null for the JDK's CAs
+ * @param mode      run a command, attach to a kept job, or list kept jobs
+ * @param keep      {@code --keep}: keep the job this long when the connection drops, and reconnect; null for no
+ * @param detach    {@code --detach}: start the job kept, print its id, exit
+ * @param job       the kept job to attach to ({@link Mode#ATTACH})
+ * @param from      {@code "start"} or {@code "now"} ({@link Mode#ATTACH})
+ * @param readOnly  attach as a read-only viewer
  */
 public record RunOptions(URI url, boolean json, boolean pty, String cwd, Map<String, String> env, Duration connectTimeout,
-           Duration killAfter, List<String> command, String token, Path tokenFile, Path cacert) {
+           Duration killAfter, List<String> command, String token, Path tokenFile, Path cacert,
+           Mode mode, Duration keep, boolean detach, String job, String from, boolean readOnly) {
+
+    /** {@code --keep} without a time. */
+    public static final Duration DEFAULT_KEEP = Duration.ofHours(1);
+
+    /** What the client does once connected. */
+    public enum Mode {
+        /** {@code run}: start a job and follow it. */
+        RUN,
+        /** {@code attach JOB}: follow a kept job. */
+        ATTACH,
+        /** {@code jobs}: list the kept jobs. */
+        JOBS
+    }
+
+    /** {@code run} as before kept jobs: no keep, no detach. */
+    public RunOptions(URI url, boolean json, boolean pty, String cwd, Map<String, String> env, Duration connectTimeout,
+                      Duration killAfter, List<String> command, String token, Path tokenFile, Path cacert) {
+        this(url, json, pty, cwd, env, connectTimeout, killAfter, command, token, tokenFile, cacert, Mode.RUN, null, false, null, "start", false);
+    }
 }
