@@ -88,6 +88,7 @@ public final class ExecEndpoint implements Server.Endpoint {
     @Override
     public void attach(Metrics serverMetrics) {
         this.metrics = serverMetrics;
+        serverMetrics.kept = kept;
     }
 
     /** Where jobs are counted: the server's counters once attached. */

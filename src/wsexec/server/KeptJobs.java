@@ -24,12 +24,13 @@ import wsexec.job.Timers;
  * connection, whose output goes to an {@link OutputLog} per stream that any number of
  * connections attach to, and that outlive the connection that started them for their keep time.
  */
-final class KeptJobs {
+final class KeptJobs implements Metrics.KeptGauges {
     private static final SecureRandom RANDOM = new SecureRandom();
 
     private final ExecEndpoint endpoint;
     private final Map<String, Kept> jobs = new ConcurrentHashMap<>();
     private final ReentrantLock admission = new ReentrantLock();
+    private final java.util.concurrent.atomic.LongAdder forgottenOverwritten = new java.util.concurrent.atomic.LongAdder();
 
     KeptJobs(ExecEndpoint endpoint) {
         this.endpoint = endpoint;
@@ -71,13 +72,28 @@ final class KeptJobs {
         return List.copyOf(jobs.values());
     }
 
-    /** Bytes held by every kept job's logs, and bytes they let go. */
-    long heldBytes() {
+    @Override
+    public long keptJobs() {
+        return jobs.size();
+    }
+
+    @Override
+    public long attachments() {
+        return jobs.values().stream().mapToLong(k -> k.viewers.size()).sum();
+    }
+
+    @Override
+    public long logBytesHeld() {
         return jobs.values().stream().mapToLong(k -> k.stdout.held() + k.stderr.held()).sum();
     }
 
-    long viewers() {
-        return jobs.values().stream().mapToLong(k -> k.viewers.size()).sum();
+    @Override
+    public long logBytesOverwritten() {
+        return forgottenOverwritten.sum() + jobs.values().stream().mapToLong(k -> k.stdout.overwritten() + k.stderr.overwritten()).sum();
+    }
+
+    private void forgotten(Kept kept) {
+        forgottenOverwritten.add(kept.stdout.overwritten() + kept.stderr.overwritten());
     }
 
     /** Ends every kept job (server stop). */
@@ -187,7 +203,9 @@ final class KeptJobs {
                 if (!viewers.isEmpty()) {
                     return;
                 }
-                jobs.remove(id, this);
+                if (jobs.remove(id, this)) {
+                    forgotten(this);
+                }
             } finally {
                 lock.unlock();
             }

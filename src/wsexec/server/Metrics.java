@@ -92,6 +92,19 @@ final class Metrics {
         return (System.currentTimeMillis() - startMillis) / 1000;
     }
 
+    /** What the registry of kept jobs reports; none until an exec endpoint attaches. */
+    interface KeptGauges {
+        long keptJobs();
+
+        long attachments();
+
+        long logBytesHeld();
+
+        long logBytesOverwritten();
+    }
+
+    volatile KeptGauges kept;
+
     /** The Prometheus text exposition of every counter. */
     String prometheus() {
         StringBuilder out = new StringBuilder(2048);
@@ -115,6 +128,14 @@ final class Metrics {
         counter(out, "wsexec_handshake_failures_total", "Opening handshakes refused, by HTTP status.", handshakeFailures);
         counter(out, "wsexec_close_codes_sent_total", "Close frames sent, by close code.", closeCodesSent);
         counter(out, "wsexec_close_codes_received_total", "Close frames received, by close code.", closeCodesReceived);
+        KeptGauges k = kept;
+        if (k != null) {
+            gauge(out, "wsexec_kept_jobs", "Kept jobs, running or ended and still attachable.", k.keptJobs());
+            gauge(out, "wsexec_kept_attachments", "Connections watching kept jobs now.", k.attachments());
+            gauge(out, "wsexec_kept_log_bytes", "Output bytes held in kept jobs' logs.", k.logBytesHeld());
+            counter(out, "wsexec_kept_gap_bytes_total", "Output bytes kept jobs' logs let go before every reader had them.",
+                    k.logBytesOverwritten());
+        }
         gauge(out, "wsexec_uptime_seconds", "Seconds since the server started.", uptimeSeconds());
         return out.toString();
     }

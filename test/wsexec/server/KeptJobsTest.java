@@ -248,6 +248,15 @@ class KeptJobsTest {
                 byte[] tail = java.util.Arrays.copyOfRange(expected, expected.length - buffer, expected.length);
                 assertArrayEquals(tail, replay.stdout.toByteArray(), "the bytes after the gap");
             }
+            try (RawClient http = RawClient.connect(server.port())) {
+                http.send("GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                String metrics = http.readAll();
+                java.util.regex.Matcher gapBytes = java.util.regex.Pattern.compile("(?m)^wsexec_kept_gap_bytes_total (\\d+)$").matcher(metrics);
+                assertTrue(gapBytes.find(), metrics);
+                assertEquals(expected.length - buffer, Long.parseLong(gapBytes.group(1)));
+                assertTrue(metrics.contains("\nwsexec_kept_jobs 1\n"), metrics);
+                assertTrue(metrics.contains("\nwsexec_kept_log_bytes " + buffer + "\n"), metrics);
+            }
         }
     }
 
