@@ -107,6 +107,9 @@ public final class CommandLine {
               --keep-max TIME            longest "keep" a client may ask for (default 24h)
               --keep-buffer SIZE         output held in memory per stream of a kept job (default 8MiB)
               --max-kept-jobs N          kept jobs on the server, running or ended (default 64)
+              --keep-dir DIR             also write kept jobs' output to files there (mode 0600), so a replay
+                                         from the start is exact beyond --keep-buffer (default: memory only)
+              --keep-max-bytes SIZE      output per stream of a kept job kept in --keep-dir (default 1GiB)
               --stdin-buffer SIZE        stdin one connection may have on its way to its jobs (default 4MiB);
                                          past it the server reads no more from that client until jobs read
               --no-line-buffer           do not ask children to flush each line (stdbuf, PYTHONUNBUFFERED)
@@ -272,6 +275,8 @@ public final class CommandLine {
         Duration keepMax = d.keep().max();
         int keepBuffer = d.keep().buffer();
         int maxKeptJobs = d.keep().maxJobs();
+        Path keepDir = null;
+        long keepMaxBytes = d.keep().maxBytes();
         Duration jobTimeout = d.jobTimeout();
         boolean lineBuffered = d.lineBuffered();
         int maxConnectionsPerAddress = 256;
@@ -324,6 +329,8 @@ public final class CommandLine {
                 case "--keep-max" -> keepMax = duration(flag, flags.value(flag));
                 case "--keep-buffer" -> keepBuffer = size(flag, flags.value(flag));
                 case "--max-kept-jobs" -> maxKeptJobs = positive(flag, flags.value(flag));
+                case "--keep-dir" -> keepDir = Path.of(flags.value(flag));
+                case "--keep-max-bytes" -> keepMaxBytes = size(flag, flags.value(flag));
                 case "--no-line-buffer" -> lineBuffered = !flags.present(flag);
                 case "--quiet" -> Log.quiet(flags.present(flag));
                 case "--trace" -> trace = flags.present(flag);
@@ -376,7 +383,7 @@ public final class CommandLine {
         Server.Config server = new Server.Config(address, port, limits, handshakeTimeout, Handshake.MAX_HEAD_BYTES, maxConnections,
                 maxConnectionsPerAddress, pingInterval, access, tls);
         ExecEndpoint.Config exec = new ExecEndpoint.Config(maxJobsPerConnection, maxJobs, killGrace, linger, jobTimeout, lineBuffered,
-                idleTimeout, stdinBuffer, new ExecEndpoint.Config.Keep(keepMax, keepBuffer, maxKeptJobs));
+                idleTimeout, stdinBuffer, new ExecEndpoint.Config.Keep(keepMax, keepBuffer, maxKeptJobs, keepDir, keepMaxBytes));
         ProgramEndpoint.Config programConfig = program
                 ? new ProgramEndpoint.Config(passStderr, passEnv, killGrace, ProgramEndpoint.Config.DEFAULT_MAX_LINE_BYTES, stdinBuffer) : null;
         return new Serve(server, exec, killGrace, programConfig, new Server.Observability(trace, metricsPublic), logFormat);

@@ -40,15 +40,44 @@ public final class OutputLog {
     private long start;
     private long end;
     private boolean closed;
-    private long overwritten;
     private final List<Cursor> holding = new ArrayList<>();
+    /** The same bytes on disk, further back than memory reaches; null for none. */
+    private final LogFiles files;
+    private boolean filesFailed;
 
-    /** @param capacity bytes held at most */
+    /** @param capacity bytes held in memory at most */
     public OutputLog(int capacity) {
+        this(capacity, null);
+    }
+
+    /**
+     * @param capacity bytes held in memory at most
+     * @param files    where to write every byte as well ({@code --keep-dir}); null for memory only
+     */
+    public OutputLog(int capacity, LogFiles files) {
         if (capacity < 1) {
             throw new IllegalArgumentException("capacity must be positive");
         }
         this.capacity = capacity;
+        this.files = files;
+    }
+
+    /** Offset of the first byte a reader can still get: from disk, or from memory. Lock held. */
+    private long firstKept() {
+        return files != null && !filesFailed ? Math.min(start, files.start()) : start;
+    }
+
+    /** Deletes the log's files (the job is forgotten). */
+    public void deleteFiles() {
+        lock.lock();
+        try {
+            if (files != null) {
+                files.delete();
+                filesFailed = true;
+            }
+        } finally {
+            lock.unlock();
+        }
     }
 
     /**
@@ -71,10 +100,17 @@ public final class OutputLog {
                 int n = (int) Math.min(room, capacity);
                 ensureRing(end + n - start);
                 copyIn(data, off + done, n);
+                if (files != null && !filesFailed) {
+                    try {
+                        files.write(data, off + done, n);
+                    } catch (java.io.IOException e) {
+                        filesFailed = true; // the disk is full or gone: memory alone from here on
+                        wsexec.common.Log.error("cannot write a kept job's log to disk: " + e.getMessage());
+                    }
+                }
                 done += n;
                 end += n;
                 if (end - start > capacity) {
-                    overwritten += end - capacity - start;
                     start = end - capacity;
                 }
                 changed.signalAll();
@@ -115,11 +151,11 @@ public final class OutputLog {
         }
     }
 
-    /** Bytes overwritten so far (some reader may have wanted them). */
+    /** Bytes let go so far, in memory and (with files) on disk: some reader may have wanted them. */
     public long overwritten() {
         lock.lock();
         try {
-            return overwritten;
+            return firstKept();
         } finally {
             lock.unlock();
         }
@@ -248,13 +284,23 @@ public final class OutputLog {
                 if (detached || (offset >= end && closed)) {
                     return -1;
                 }
-                if (offset < start) {
-                    Gap lost = new Gap(offset, start);
+                long first = firstKept();
+                if (offset < first) {
+                    Gap lost = new Gap(offset, first);
                     gap = gap == null ? lost : new Gap(gap.from(), lost.to());
-                    offset = start;
+                    offset = first;
                 }
-                int n = (int) Math.min(len, end - offset);
-                copyOut(offset, b, off, n, ring);
+                int n;
+                if (offset < start) {
+                    // further back than memory: from the files (page cache, usually)
+                    n = files.read(offset, b, off, (int) Math.min(len, start - offset));
+                    if (n <= 0) {
+                        throw new java.io.IOException("a kept job's log file is missing the bytes at " + offset);
+                    }
+                } else {
+                    n = (int) Math.min(len, end - offset);
+                    copyOut(offset, b, off, n, ring);
+                }
                 offset += n;
                 if (holds) {
                     changed.signalAll(); // the writer may be waiting for this reader

@@ -8,6 +8,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 import wsexec.websocket.HttpRequest;
 import wsexec.websocket.WebSocket;
+import wsexec.common.Log;
 import wsexec.job.Timers;
 
 /** The {@code serve} endpoint: the exec protocol, one {@link Session} per connection. */
@@ -32,9 +33,16 @@ public final class ExecEndpoint implements Server.Endpoint {
          * @param max      the longest keep time a client may ask for ({@code --keep-max})
          * @param buffer   bytes of each stream held in memory per kept job ({@code --keep-buffer})
          * @param maxJobs  kept jobs on the server at once, running or ended ({@code --max-kept-jobs})
+         * @param dir      where kept jobs' logs are written as well ({@code --keep-dir}); null for memory only
+         * @param maxBytes bytes of each stream kept on disk per job ({@code --keep-max-bytes})
          */
-        public record Keep(Duration max, int buffer, int maxJobs) {
-            public static final Keep DEFAULTS = new Keep(Duration.ofHours(24), 8 << 20, 64);
+        public record Keep(Duration max, int buffer, int maxJobs, java.nio.file.Path dir, long maxBytes) {
+            public static final long DEFAULT_MAX_BYTES = 1L << 30;
+            public static final Keep DEFAULTS = new Keep(Duration.ofHours(24), 8 << 20, 64, null, DEFAULT_MAX_BYTES);
+
+            public Keep(Duration max, int buffer, int maxJobs) {
+                this(max, buffer, maxJobs, null, DEFAULT_MAX_BYTES);
+            }
         }
 
         public Config(int maxJobsPerConnection, int maxJobs, Duration killGrace, Duration linger,
@@ -74,6 +82,16 @@ public final class ExecEndpoint implements Server.Endpoint {
     public ExecEndpoint(Config config) {
         this.config = config;
         this.kept = new KeptJobs(this);
+        if (config.keep().dir() != null) {
+            try {
+                int left = wsexec.job.LogFiles.clean(config.keep().dir());
+                if (left > 0) {
+                    Log.info("removed " + left + " log files of kept jobs from an earlier run in " + config.keep().dir());
+                }
+            } catch (IOException e) {
+                Log.error("cannot clean --keep-dir " + config.keep().dir() + ": " + e.getMessage());
+            }
+        }
     }
 
     /** The server-wide registry of kept jobs. */

@@ -16,6 +16,7 @@ import java.util.concurrent.locks.ReentrantLock;
 import wsexec.common.Json;
 import wsexec.common.Log;
 import wsexec.job.Job;
+import wsexec.job.LogFiles;
 import wsexec.job.OutputLog;
 import wsexec.job.Timers;
 
@@ -50,7 +51,13 @@ final class KeptJobs implements Metrics.KeptGauges {
             if (jobs.size() >= endpoint.config().keep().maxJobs()) {
                 return null;
             }
-            Kept kept = new Kept(newId(), command, keep, endpoint.config().keep().buffer());
+            Kept kept;
+            try {
+                kept = new Kept(newId(), command, keep, endpoint.config().keep());
+            } catch (IOException e) {
+                Log.error("cannot keep a job's log in " + endpoint.config().keep().dir() + ": " + e.getMessage());
+                return null;
+            }
             jobs.put(kept.id, kept);
             return kept;
         } finally {
@@ -61,6 +68,8 @@ final class KeptJobs implements Metrics.KeptGauges {
     /** Gives back a place whose job never started. */
     void forget(Kept kept) {
         jobs.remove(kept.id, kept);
+        kept.stdout.deleteFiles();
+        kept.stderr.deleteFiles();
     }
 
     /** The job with this id, or null: unknown, expired, or never kept. */
@@ -117,12 +126,12 @@ final class KeptJobs implements Metrics.KeptGauges {
         private ScheduledFuture<?> expiry;
         private volatile long keepUntilMillis;
 
-        Kept(String id, String command, Duration keep, int buffer) {
+        Kept(String id, String command, Duration keep, ExecEndpoint.Config.Keep limits) throws IOException {
             this.id = id;
             this.command = command;
             this.keep = keep;
-            this.stdout = new OutputLog(buffer);
-            this.stderr = new OutputLog(buffer);
+            this.stdout = new OutputLog(limits.buffer(), limits.dir() == null ? null : new LogFiles(limits.dir(), id + ".stdout", limits.maxBytes()));
+            this.stderr = new OutputLog(limits.buffer(), limits.dir() == null ? null : new LogFiles(limits.dir(), id + ".stderr", limits.maxBytes()));
         }
 
         OutputLog log(String stream) {
@@ -205,6 +214,8 @@ final class KeptJobs implements Metrics.KeptGauges {
                 }
                 if (jobs.remove(id, this)) {
                     forgotten(this);
+                    stdout.deleteFiles();
+                    stderr.deleteFiles();
                 }
             } finally {
                 lock.unlock();

@@ -304,8 +304,8 @@ class KeptJobsTest {
     }
 
     @Test
-    void fiftyDetachedJobsPrinting20MbEachHoldNoMoreThanTheirBuffers() throws Exception {
-        // 20 MB each (20 buffers' worth, a gigabyte in all) shows the bound as well as the issue's
+    void fiftyDetachedJobsPrinting8MbEachHoldNoMoreThanTheirBuffers() throws Exception {
+        // 8 MB each (8 buffers' worth, 400 MB in all) shows the bound as well as the issue's
         // 100 MB would, in a fifth of the time: what is held depends on the buffer, not on the output.
         int buffer = 1 << 20;
         java.lang.management.MemoryMXBean memory = java.lang.management.ManagementFactory.getMemoryMXBean();
@@ -315,7 +315,7 @@ class KeptJobsTest {
             List<String> jobs = new ArrayList<>();
             try (RawClient a = RawClient.open(server.port())) {
                 for (int i = 0; i < 50; i++) {
-                    jobs.add(startKept(a, "j" + i, "sleep 1; head -c 20000000 /dev/zero; echo done >&2", "60s"));
+                    jobs.add(startKept(a, "j" + i, "sleep 1; head -c 8000000 /dev/zero; echo done >&2", "60s"));
                 }
             } // detached: nobody holds the writers back, the logs overwrite
             for (String job : jobs) {
@@ -331,6 +331,71 @@ class KeptJobsTest {
                 assertEquals(1, replay.gaps.size());
                 assertEquals(buffer, replay.stdout.size());
                 assertEquals("done\n", replay.stderr.toString(StandardCharsets.UTF_8));
+            }
+        }
+    }
+
+    @Test
+    void withAKeepDirAReplayFromTheStartIsExactFarBeyondTheMemoryBuffer() throws Exception {
+        java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("wsexec-keep");
+        java.nio.file.Path stray = java.nio.file.Files.writeString(dir.resolve("OldJobOfAnEarlierRun.stdout.0"), "old");
+        java.nio.file.Path unrelated = java.nio.file.Files.writeString(dir.resolve("notes.txt"), "mine");
+        int buffer = 64 << 10;
+        ExecEndpoint.Config config = config(buffer).withKeep(new ExecEndpoint.Config.Keep(Duration.ofHours(1), buffer, 64, dir, 1L << 30));
+        try (TestServer server = TestServer.exec(config)) {
+            assertTrue(!java.nio.file.Files.exists(stray), "files of jobs from an earlier run are removed at start");
+            assertTrue(java.nio.file.Files.exists(unrelated), "other files are left alone");
+            String job;
+            try (RawClient a = RawClient.open(server.port())) {
+                job = startKept(a, "a", "sleep 0.5; seq 1 500000", "3s");
+            }
+            awaitExited(server.port(), job);
+            try (var files = java.nio.file.Files.list(dir)) {
+                List<java.nio.file.Path> logs = files.filter(p -> p.getFileName().toString().startsWith(job)).toList();
+                assertTrue(!logs.isEmpty(), "no log files in " + dir);
+                for (java.nio.file.Path log : logs) {
+                    assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(java.nio.file.Files.getPosixFilePermissions(log)));
+                }
+            }
+            try (RawClient b = RawClient.open(server.port())) {
+                attach(b, "r", job, "\"start\"", true);
+                Watch replay = watchToExit(b, new Watch());
+                assertTrue(replay.gaps.isEmpty(), "a gap despite the files: " + replay.gaps);
+                assertArrayEquals(sha256(run("seq 1 500000")), sha256(replay.stdout.toByteArray()));
+            }
+            // Forgotten after its keep time unwatched: its files go with it.
+            assertTrue(Processes.await(10_000, () -> {
+                try (var files = java.nio.file.Files.list(dir)) {
+                    return files.noneMatch(p -> p.getFileName().toString().startsWith(job));
+                } catch (IOException e) {
+                    return false;
+                }
+            }), "the log files outlived the job");
+        }
+    }
+
+    @Test
+    void pastKeepMaxBytesTheOldestSegmentGoesAsOneGap() throws Exception {
+        java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("wsexec-keep");
+        int buffer = 64 << 10;
+        long maxBytes = 1 << 20; // segments of 256 KiB
+        ExecEndpoint.Config config = config(buffer).withKeep(new ExecEndpoint.Config.Keep(Duration.ofHours(1), buffer, 64, dir, maxBytes));
+        try (TestServer server = TestServer.exec(config)) {
+            String job;
+            try (RawClient a = RawClient.open(server.port())) {
+                job = startKept(a, "a", "sleep 0.5; seq 1 500000", "60s");
+            }
+            awaitExited(server.port(), job);
+            byte[] expected = run("seq 1 500000");
+            try (RawClient b = RawClient.open(server.port())) {
+                attach(b, "r", job, "\"start\"", true);
+                Watch replay = watchToExit(b, new Watch());
+                assertEquals(1, replay.gaps.size(), replay.gaps.toString());
+                long to = (Long) replay.gaps.get(0).get("to");
+                assertEquals(0, to % (256 << 10), "the gap ends at a segment's start: " + to);
+                assertTrue(expected.length - to <= maxBytes + (256 << 10) && expected.length - to > maxBytes - (256 << 10),
+                        "about --keep-max-bytes kept: " + (expected.length - to));
+                assertArrayEquals(java.util.Arrays.copyOfRange(expected, (int) to, expected.length), replay.stdout.toByteArray());
             }
         }
     }
