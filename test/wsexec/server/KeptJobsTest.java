@@ -306,7 +306,7 @@ class KeptJobsTest {
     @Test
     void fiftyDetachedJobsPrinting8MbEachHoldNoMoreThanTheirBuffers() throws Exception {
         // 8 MB each (8 buffers' worth, 400 MB in all) shows the bound as well as the issue's
-        // 100 MB would, in a fifth of the time: what is held depends on the buffer, not on the output.
+        // 100 MB would, in a twelfth of the time: what is held depends on the buffer, not on the output.
         int buffer = 1 << 20;
         java.lang.management.MemoryMXBean memory = java.lang.management.ManagementFactory.getMemoryMXBean();
         try (TestServer server = TestServer.exec(config(buffer))) {
