@@ -84,6 +84,11 @@ const SERVERS = [
     // The same server asked for binary output frames ("binary":true, as `wsexec run` asks): the bytes as
     // read, no JSON for the client to decode. Bulk workloads only: it changes nothing for W2, W4, W5.
     { name: 'wsexec-binary', label: 'wsexec --no-line-buffer, binary output frames (`"binary":true`, as `wsexec run` uses)', proto: 'wsexec-binary', cmd: (p) => wsexecServe(p, ['--no-line-buffer']), only: ['W1', 'W1-10M', 'W3'] },
+    // Issue #19: the same exec kept ("keep"): the output goes through the job's log, then the socket. Beside
+    // wsexec-binary it shows what the log costs; the replay row is a second connection reading the log
+    // of the finished job from the start (the job run once, untimed, just before).
+    { name: 'wsexec-kept', label: 'wsexec --no-line-buffer, binary, kept job (`"keep"`: through the job\'s log)', proto: 'wsexec-kept', cmd: (p) => wsexecServe(p, ['--no-line-buffer', '--keep-buffer', '128MiB']), only: ['W1', 'W3'] },
+    { name: 'wsexec-replay', label: 'wsexec: the finished kept job replayed from its log (attach from start, binary)', proto: 'wsexec-replay', cmd: (p) => wsexecServe(p, ['--no-line-buffer', '--keep-buffer', '128MiB']), only: ['W1', 'W3'] },
     { name: 'node-ws', label: 'Node ws + spawn', proto: 'raw', cmd: (p) => ['node', path.join(BENCH, 'peers/node-ws-server.js'), String(p)] },
     { name: 'python', label: 'Python websockets, deflate off', proto: 'raw', cmd: (p) => ['/usr/bin/python3', path.join(BENCH, 'peers/python_server.py'), String(p), 'off'] },
     { name: 'python-deflate', label: 'Python websockets, deflate on', proto: 'raw', cmd: (p) => ['/usr/bin/python3', path.join(BENCH, 'peers/python_server.py'), String(p), 'deflate'] },

@@ -46,7 +46,7 @@ results=$(ls -t bench/results/*.md | head -1)
     echo
     "$JAVA" -cp build/classes:build/bench-classes EchoBench "$JAVA" build/wsexec.jar | sed 's/^/    /'
     echo
-    echo "Server hot path alone, OutputPump into a loopback socket (bench/java/wsexec.server.PumpBench.java):"
+    echo "Server hot path alone, OutputPump into a loopback socket (bench/java/wsexec/server/PumpBench.java):"
     echo
     "$JAVA" -cp build/classes:build/bench-classes wsexec.server.PumpBench | sed 's/^/    /'
 } | tee -a "$results"

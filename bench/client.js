@@ -13,6 +13,9 @@
 //        wsexec (JSON output events, the protocol's default, as the console and most clients get them),
 //        wsexec-binary (the same server, exec with "binary":true: output in binary frames; less server
 //        CPU, but measured slower through this Node client: bench/README.md),
+//        wsexec-kept (exec with "keep" and "binary": the output goes through the job's log, issue #19),
+//        wsexec-replay (the same job run to its end untimed first; then the timed run is a second
+//        connection attaching from the start: the replay of a finished log),
 //        raw (binary frames of output, then a text {"exit":N}: the small Node and Python peers),
 //        tcp (no WebSocket: bench/peers/tcp_relay.py, W2's yardstick for one loopback TCP hop),
 //        websocketd (one text message per line, then a marker line from the wrapper), socketio (the original).
@@ -56,6 +59,8 @@ function job(proto, url, cmd, onData, onExit, onError) {
     ws.on('open', () => {
         if (proto === 'wsexec') ws.send(JSON.stringify({ type: 'exec', id: '1', command: cmd }));
         else if (proto === 'wsexec-binary') ws.send(JSON.stringify({ type: 'exec', id: '1', command: cmd, binary: true }));
+        else if (proto === 'wsexec-kept') ws.send(JSON.stringify({ type: 'exec', id: '1', command: cmd, binary: true, keep: '600s' }));
+        else if (proto === 'wsexec-attach') ws.send(JSON.stringify({ type: 'attach', id: '1', job: cmd, from: 'start', binary: true, readOnly: true }));
         else if (proto === 'raw' || proto === 'websocketd') ws.send(cmd);
         // socketio: wait for the Engine.IO open packet
     });
@@ -63,7 +68,9 @@ function job(proto, url, cmd, onData, onExit, onError) {
         if (done) return;
         switch (proto) {
             case 'wsexec':
-            case 'wsexec-binary': {
+            case 'wsexec-binary':
+            case 'wsexec-kept':
+            case 'wsexec-attach': {
                 if (isBinary) {
                     // binary output (docs/PROTOCOL.md): stream byte (1 stdout, 2 stderr), id length, id, bytes
                     const start = 2 + data[1];
@@ -71,6 +78,7 @@ function job(proto, url, cmd, onData, onExit, onError) {
                     break;
                 }
                 const m = JSON.parse(data);
+                if (m.type === 'started' && m.job) ws.keptJob = m.job;
                 if (m.type === 'output') {
                     if (m.stream === 'stdout') onData(m.data !== undefined ? m.data : Buffer.from(m.base64, 'base64'));
                 } else if (m.type === 'exit') exit(m.code);
@@ -127,6 +135,13 @@ function warmUp(proto, done) {
 }
 
 function stream(proto, url, cmd) {
+    if (proto === 'wsexec-replay') {
+        // Untimed: run the job kept to its end; timed: a new connection replaying its log from the start.
+        warmUp(proto, () => {
+            const ws = job('wsexec-kept', url, cmd, () => {}, () => { const id = ws.keptJob; ws.close(); timedStream('wsexec-attach', url, id); }, fail);
+        });
+        return;
+    }
     warmUp(proto, () => timedStream(proto, url, cmd));
 }
 
