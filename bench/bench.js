@@ -62,8 +62,11 @@ const TOKEN_FILE = path.join(WORK, 'token');
 fs.mkdirSync(WORK, { recursive: true });
 fs.writeFileSync(TOKEN_FILE, TOKEN, { mode: 0o600 });
 const urlFor = (proto, port) => `ws://127.0.0.1:${port}/` + (proto.startsWith('wsexec') ? `?token=${TOKEN}` : '');
-const wsexecServe = (port, extra = []) => [JAVA, ...javaOpts(), '-jar', JAR, 'serve', '--port', String(port), '--quiet', '--token-file', TOKEN_FILE,
+const wsexecServe = (port, extra = [], jar = JAR) => [JAVA, ...javaOpts(), '-jar', jar, 'serve', '--port', String(port), '--quiet', '--token-file', TOKEN_FILE,
     '--max-connections', '20000', '--max-connections-per-address', '20000', '--max-jobs', '20000', ...extra];
+// BENCH_BASELINE_JAR=path: rows for an earlier build beside this one, in the same run (an earlier
+// release's jar, e.g. built from its commit with ./build.sh): "within noise of before" is then one table.
+const BASELINE_JAR = process.env.BENCH_BASELINE_JAR;
 
 const SERVERS = [
     { name: 'pipe', label: 'local pipe (same client, no server)', proto: 'pipe' },
@@ -89,6 +92,10 @@ const SERVERS = [
     // of the finished job from the start (the job run once, untimed, just before).
     { name: 'wsexec-kept', label: 'wsexec --no-line-buffer, binary, kept job (`"keep"`: through the job\'s log)', proto: 'wsexec-kept', cmd: (p) => wsexecServe(p, ['--no-line-buffer', '--keep-buffer', '128MiB']), only: ['W1', 'W3'] },
     { name: 'wsexec-replay', label: 'wsexec: the finished kept job replayed from its log (attach from start, binary)', proto: 'wsexec-replay', cmd: (p) => wsexecServe(p, ['--no-line-buffer', '--keep-buffer', '128MiB']), only: ['W1', 'W3'] },
+    ...(BASELINE_JAR ? [
+        { name: 'wsexec-baseline', label: `wsexec (default), baseline jar ${path.basename(path.dirname(BASELINE_JAR))}/${path.basename(BASELINE_JAR)}`, proto: 'wsexec', cmd: (p) => wsexecServe(p, [], BASELINE_JAR), only: ['W1', 'W3'] },
+        { name: 'wsexec-binary-baseline', label: 'wsexec --no-line-buffer, binary, baseline jar', proto: 'wsexec-binary', cmd: (p) => wsexecServe(p, ['--no-line-buffer'], BASELINE_JAR), only: ['W1', 'W3'] },
+    ] : []),
     { name: 'node-ws', label: 'Node ws + spawn', proto: 'raw', cmd: (p) => ['node', path.join(BENCH, 'peers/node-ws-server.js'), String(p)] },
     { name: 'python', label: 'Python websockets, deflate off', proto: 'raw', cmd: (p) => ['/usr/bin/python3', path.join(BENCH, 'peers/python_server.py'), String(p), 'off'] },
     { name: 'python-deflate', label: 'Python websockets, deflate on', proto: 'raw', cmd: (p) => ['/usr/bin/python3', path.join(BENCH, 'peers/python_server.py'), String(p), 'deflate'] },
