@@ -8,6 +8,7 @@
  */
 module wsexec {
     requires java.net.http;
+    requires jdk.jfr;
 
     exports wsexec.websocket;
 }

@@ -59,6 +59,16 @@ public final class Main {
         return fromCommandLine != null ? fromCommandLine : Integer.toString(cores + 1);
     }
 
+    /**
+     * Runs one command line as {@code wsexec ARGS...} would, with our own stdin, and returns its
+     * exit status instead of exiting: 0, {@value #USAGE} for a command line that cannot be used,
+     * or what the subcommand returns ({@code run}: the remote exit code).
+     */
+    public static int run(PrintStream out, PrintStream err, String... args) {
+        return run(args, null, out, err, false);
+    }
+
+    /** The same with {@code in} as what {@code run} forwards as the job's stdin. */
     public static int run(String[] args, InputStream in, PrintStream out, PrintStream err) {
         return run(args, in, out, err, false);
     }

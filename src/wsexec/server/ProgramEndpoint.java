@@ -100,6 +100,7 @@ public final class ProgramEndpoint implements Server.Endpoint {
         metrics.jobStarted();
         Log.event("program.started", "program started (pid " + process.pid() + ") for " + peer,
                 "peer", peer.toString(), "pid", process.pid());
+        Events.jobStarted("program", process.pid());
         BlockingQueue<byte[]> stdin = new LinkedBlockingQueue<>(); // bounded by the budget
         InputBudget budget = new InputBudget(config.stdinBuffer());
         java.util.concurrent.atomic.AtomicBoolean ended = new java.util.concurrent.atomic.AtomicBoolean();
@@ -124,6 +125,7 @@ public final class ProgramEndpoint implements Server.Endpoint {
                 metrics.jobExited(code);
                 Log.event("program.exited", "program (pid " + process.pid() + ") exited with " + code + " after " + ms + " ms",
                         "peer", peer.toString(), "pid", process.pid(), "code", code, "durationMs", ms);
+                Events.jobEnded("program", process.pid(), code, ms);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }

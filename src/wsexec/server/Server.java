@@ -326,6 +326,7 @@ public final class Server implements AutoCloseable {
             metrics.connectionsTotal.increment();
             Log.event("connection.opened", "connection " + peer + " " + path + " opened",
                     "peer", peer.toString(), "path", path);
+            Events.connectionOpened(peer, path);
             open.add(webSocket);
             Timers.Loop keepAlive = config.pingInterval().isZero() ? null : KeepAlive.start(webSocket, config.pingInterval(), peer);
             try {
@@ -412,6 +413,7 @@ public final class Server implements AutoCloseable {
         Log.event("connection.closed", "connection " + peer + " " + path + " closed: received " + received + ", sent "
                         + (sent > 0 ? Integer.toString(sent) : "none") + " (after " + ms + " ms)",
                 "peer", peer.toString(), "path", path, "codeReceived", received, "codeSent", sent, "durationMs", ms);
+        Events.connectionClosed(peer, path, received, sent);
     }
 
     private void timedOut(Peer peer) {
@@ -427,6 +429,7 @@ public final class Server implements AutoCloseable {
         metrics.handshakeFailures.increment(Integer.toString(e.status()));
         Log.event("connection.refused", "refused " + peer + ": " + e.status() + " " + e.getMessage(),
                 "peer", peer.toString(), "status", e.status(), "reason", reason);
+        Events.handshakeRefused(peer, e.status());
         byte[] response = Handshake.errorResponse(e);
         traceResponse(peer, response);
         socket.getOutputStream().write(response);

@@ -427,6 +427,7 @@ final class Session {
         endpoint.metrics().jobStarted();
         Log.event("job.started", "job " + id + " started (pid " + process.pid() + ") for " + peer,
                 "peer", peer.toString(), "id", id, "pid", process.pid());
+        Events.jobStarted(id, process.pid());
         send(Json.object().field("type", "started").field("id", id).field("pid", process.pid()).toString());
         job.start(timeoutMs);
     }
@@ -480,6 +481,7 @@ final class Session {
         endpoint.metrics().jobExited(code);
         Log.event("job.exited", "job " + job.id + " exited with " + code + " after " + durationMs + " ms",
                 "peer", peer.toString(), "id", job.id, "code", code, "durationMs", durationMs);
+        Events.jobEnded(job.id, -1, code, durationMs);
         send(exitEvent);
     }
 

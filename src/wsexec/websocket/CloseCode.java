@@ -41,6 +41,9 @@ public final class CloseCode {
      * 1004, 1005, 1006 and 1015 are reserved and MUST NOT be sent; the rest of
      * 0–2999 is reserved for the protocol itself; 3000–4999 belong to libraries
      * and applications; anything else is not a status code at all.
+     *
+     * @param code a status code
+     * @return true if an endpoint may send it, and accept it in a Close frame
      */
     public static boolean isAllowedOnWire(int code) {
         if (code >= 1000 && code <= 1003) {

@@ -15,7 +15,7 @@ import java.nio.ByteBuffer;
  * moment the header is complete, so that a bad frame is refused before any of
  * its payload is read.
  */
-public final class FrameDecoder {
+final class FrameDecoder {
 
     /** A piece of a frame's payload, unmasked in place inside the caller's buffer. */
     public record Payload(byte[] array, int offset, int length, boolean endOfFrame) {

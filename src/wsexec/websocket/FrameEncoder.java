@@ -8,7 +8,7 @@ package wsexec.websocket;
  * directions are here so tests and tools can build exactly the bytes a peer
  * would send.
  */
-public final class FrameEncoder {
+final class FrameEncoder {
     private FrameEncoder() {
     }
 

@@ -47,12 +47,21 @@ public record FrameHeader(boolean fin, int rsv, Opcode opcode, boolean masked, i
     /** The largest header: 2 fixed octets, 8 of extended length, 4 of masking key. */
     public static final int MAX_HEADER_LENGTH = 14;
 
-    /** The number of octets this header takes on the wire: 2, the extended length, the masking key (§5.2). */
+    /**
+     * The number of octets this header takes on the wire: 2, the extended length, the masking key (§5.2).
+     *
+     * @return 2 to 14
+     */
     public int headerLength() {
         return 2 + (lengthBits == 64 ? 8 : lengthBits == 16 ? 2 : 0) + (masked ? 4 : 0);
     }
 
-    /** The smallest number of bits that can encode a payload length (§5.2: "the minimal number of bytes MUST be used"). */
+    /**
+     * The smallest number of bits that can encode a payload length (§5.2: "the minimal number of bytes MUST be used").
+     *
+     * @param payloadLength a payload length, not negative
+     * @return 7, 16 or 64
+     */
     public static int lengthBitsFor(long payloadLength) {
         if (payloadLength < LENGTH_16) {
             return 7;

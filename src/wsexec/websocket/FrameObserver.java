@@ -17,6 +17,8 @@ public interface FrameObserver {
      * @param payload  outgoing: the whole payload; incoming: the first
      *                 {@code min(previewLimit(), payloadLength)} bytes of it, already unmasked
      *                 (fewer if the connection failed before they arrived)
+     * @param offset   where those bytes start in {@code payload}
+     * @param length   how many there are
      */
     void frame(boolean outgoing, FrameHeader header, byte[] payload, int offset, int length);
 
@@ -24,6 +26,8 @@ public interface FrameObserver {
      * How many payload bytes of an incoming frame {@link #frame} wants to see. Zero, the default,
      * reports each incoming frame as soon as its header is complete and copies nothing; more
      * reports it once that many bytes (or the whole payload, if shorter) have arrived.
+     *
+     * @return a number of bytes, zero or more
      */
     default int previewLimit() {
         return 0;
@@ -33,6 +37,10 @@ public interface FrameObserver {
      * A compressed message (RFC 7692) went out or came in: its size before compression and on the
      * wire (payload bytes, without headers, and without the four bytes §7.2.1 removes). Outgoing,
      * right after its frame; incoming, once its last frame is inflated.
+     *
+     * @param outgoing           true for a message the server sent
+     * @param uncompressedLength the message's size before compression (after inflating)
+     * @param compressedLength   its compressed size on the wire
      */
     default void compression(boolean outgoing, long uncompressedLength, long compressedLength) {
     }

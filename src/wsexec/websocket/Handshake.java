@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -21,12 +22,12 @@ public final class Handshake {
     }
 
     /** §1.3: the GUID appended to the client's key before hashing. */
-    public static final String GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+    static final String GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 
-    /** The only version this server speaks, §4.1 and §4.4. */
+    /** The only {@code Sec-WebSocket-Version} this server speaks, §4.1 and §4.4. */
     public static final String VERSION = "13";
 
-    /** Default bound on the request head, request line and header fields together. */
+    /** Default bound, in bytes, on the request head: request line and header fields together. */
     public static final int MAX_HEAD_BYTES = 8 * 1024;
 
     /**
@@ -35,6 +36,10 @@ public final class Handshake {
      * after the head is consumed: give it a buffered stream and keep reading
      * frames from that same stream.
      *
+     * @param in       the connection's input, best buffered
+     * @param maxBytes the most bytes the head may have
+     * @return the head's bytes, ISO-8859-1 text, without the blank line that ends it
+     * @throws IOException        when reading fails
      * @throws HandshakeException 431 when the head is longer than {@code maxBytes}
      * @throws EOFException       when the peer closes before the head is complete
      */
@@ -62,7 +67,13 @@ public final class Handshake {
         }
     }
 
-    /** Whether a request asks to upgrade at all (it names an {@code Upgrade}); otherwise it is plain HTTP. */
+    /**
+     * Whether a request asks to upgrade at all (it names an {@code Upgrade} or carries a
+     * {@code Sec-WebSocket-Key}); otherwise it is plain HTTP and {@link #accept} would refuse it.
+     *
+     * @param request a parsed request head
+     * @return true for a request that is meant as an opening handshake, valid or not
+     */
     public static boolean isUpgradeRequest(HttpRequest request) {
         return request.header("Upgrade") != null || request.header("Sec-WebSocket-Key") != null;
     }
@@ -70,6 +81,11 @@ public final class Handshake {
     /**
      * Checks the client's opening handshake, §4.2.1, and returns the value of the
      * {@code Sec-WebSocket-Accept} header to answer with (§4.2.2 step 5.4).
+     *
+     * @param request a parsed request head
+     * @return the {@code Sec-WebSocket-Accept} value: base64(SHA-1(key + GUID)), §1.3
+     * @throws HandshakeException 400 for a request that breaks §4.2.1, 426 (with
+     *                            {@code Sec-WebSocket-Version: 13}) for another version, §4.4
      */
     public static String accept(HttpRequest request) throws HandshakeException {
         // §4.2.1 item 1: "An HTTP/1.1 or higher GET request"
@@ -104,34 +120,99 @@ public final class Handshake {
     }
 
     /** §1.3 and §4.2.2: base64(SHA-1(key + GUID)). */
-    public static String acceptKey(String key) {
+    static String acceptKey(String key) {
         return Base64.getEncoder().encodeToString(Sha1.digest((key + GUID).getBytes(StandardCharsets.US_ASCII)));
     }
 
-    /** §4.2.2 step 5: the 101 answer that completes the handshake. */
+    /**
+     * §4.2.2 step 5: the 101 answer that completes the handshake.
+     *
+     * @param acceptValue what {@link #accept} returned
+     * @return the response head, ASCII
+     */
     public static byte[] switchingProtocols(String acceptValue) {
-        return switchingProtocols(acceptValue, null);
+        return switchingProtocols(acceptValue, null, null);
     }
 
     /**
      * The same, naming the extensions the server accepted (§9.1, §4.2.2 step 5.5); none, and no
      * {@code Sec-WebSocket-Extensions} header, when {@code extensions} is null.
+     *
+     * @param acceptValue what {@link #accept} returned
+     * @param extensions  the {@code Sec-WebSocket-Extensions} value, or null
+     * @return the response head, ASCII
      */
     public static byte[] switchingProtocols(String acceptValue, String extensions) {
+        return switchingProtocols(acceptValue, extensions, null);
+    }
+
+    /**
+     * The same, also naming the subprotocol the server chose (§4.2.2 step 5.4, §11.3.4); no
+     * {@code Sec-WebSocket-Protocol} header when {@code subprotocol} is null.
+     *
+     * @param acceptValue what {@link #accept} returned
+     * @param extensions  the {@code Sec-WebSocket-Extensions} value, or null
+     * @param subprotocol one of the client's offered subprotocols ({@link #subprotocol}), or null
+     * @return the response head, ASCII
+     */
+    public static byte[] switchingProtocols(String acceptValue, String extensions, String subprotocol) {
         return ("HTTP/1.1 101 Switching Protocols\r\n"
                 + "Upgrade: websocket\r\n"
                 + "Connection: Upgrade\r\n"
                 + "Sec-WebSocket-Accept: " + acceptValue + "\r\n"
                 + (extensions == null ? "" : "Sec-WebSocket-Extensions: " + extensions + "\r\n")
+                + (subprotocol == null ? "" : "Sec-WebSocket-Protocol: " + subprotocol + "\r\n")
                 + "\r\n").getBytes(StandardCharsets.US_ASCII);
     }
 
-    /** An HTTP error answer with a one-line plain-text reason; the connection closes after it. */
+    /**
+     * §4.2.2 step 4, /subprotocol/: the first of the server's subprotocols, in the server's order
+     * of preference, that the client offered in {@code Sec-WebSocket-Protocol}. Null when the
+     * client offered none of them: the server then names none, and the client decides whether
+     * to go on (§4.1). Subprotocol names are compared exactly (§11.3.4: case-sensitive tokens).
+     *
+     * @param request   the client's request head
+     * @param supported the subprotocols the server speaks, most preferred first; may be empty
+     * @return the chosen subprotocol, or null
+     */
+    public static String subprotocol(HttpRequest request, List<String> supported) {
+        List<String> offered = new java.util.ArrayList<>();
+        for (HttpRequest.Header header : request.headers()) {
+            if (header.name().equalsIgnoreCase("Sec-WebSocket-Protocol")) {
+                for (String token : header.value().split(",")) {
+                    offered.add(token.strip());
+                }
+            }
+        }
+        for (String candidate : supported) {
+            if (offered.contains(candidate)) {
+                return candidate;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * An HTTP error answer with a one-line plain-text reason; the connection closes after it
+     * (§4.2.1: "the server MUST stop processing the client's handshake and return an HTTP
+     * response with an appropriate error code").
+     *
+     * @param e the refusal: its status, message and extra headers make the answer
+     * @return the whole response, head and body
+     */
     public static byte[] errorResponse(HandshakeException e) {
         return response(e.status(), "text/plain; charset=utf-8", (e.getMessage() + "\n").getBytes(StandardCharsets.UTF_8), e.headers());
     }
 
-    /** A complete HTTP/1.1 response that closes the connection after its body. */
+    /**
+     * A complete HTTP/1.1 response (RFC 9112) that closes the connection after its body.
+     *
+     * @param status      the status code; the reason phrase is the RFC 9110 one
+     * @param contentType the {@code Content-Type} value
+     * @param body        the body, sent with its {@code Content-Length}
+     * @param headers     more header fields, in iteration order
+     * @return the whole response, head and body
+     */
     public static byte[] response(int status, String contentType, byte[] body, Map<String, String> headers) {
         StringBuilder head = new StringBuilder(160)
                 .append("HTTP/1.1 ").append(status).append(' ').append(reasonPhrase(status)).append("\r\n")
@@ -147,7 +228,7 @@ public final class Handshake {
     }
 
     /** RFC 9110 §15 reason phrases for the statuses a WebSocket server answers with. */
-    public static String reasonPhrase(int status) {
+    static String reasonPhrase(int status) {
         return switch (status) {
             case 101 -> "Switching Protocols";
             case 200 -> "OK";

@@ -5,7 +5,7 @@ package wsexec.websocket;
  * XORed with octet (i modulo 4) of the 32-bit masking key. Applying it twice
  * gives back the original, so one method both masks and unmasks.
  */
-public final class Masking {
+final class Masking {
     private Masking() {
     }
 

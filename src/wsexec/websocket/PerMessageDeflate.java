@@ -54,8 +54,14 @@ public final class PerMessageDeflate {
     public record Settings(boolean enabled, int threshold, int level) {
         /** On, 256 bytes, level 6 (zlib's own default: level 9 is slower for a few percent, level 1 larger). */
         public static final Settings DEFAULTS = new Settings(true, 256, 6);
+        /** Off: offers are not even read, and nothing is compressed. */
         public static final Settings OFF = new Settings(false, 256, 6);
 
+        /**
+         * Checks the settings.
+         *
+         * @throws IllegalArgumentException for a negative threshold or a level outside 1–9
+         */
         public Settings {
             if (threshold < 0) {
                 throw new IllegalArgumentException("threshold must not be negative");
@@ -73,6 +79,8 @@ public final class PerMessageDeflate {
      *                            offered {@code server_max_window_bits}); below 15 the Deflater is
      *                            set to Huffman coding only, which makes no back-references at all
      *                            and so is valid under any window (RFC 1951 §3.2.5)
+     * @param threshold           outgoing messages shorter than this many bytes go uncompressed
+     * @param level               the zlib level of what the server sends
      * @param response            the {@code Sec-WebSocket-Extensions} value to answer with
      */
     public record Agreement(int serverMaxWindowBits, int threshold, int level, String response) {
@@ -92,6 +100,9 @@ public final class PerMessageDeflate {
      * (by not naming them in the answer, RFC 6455 §9.1). Null when none can be accepted or the
      * settings are off.
      *
+     * @param request  the client's request head
+     * @param settings whether and how the server uses the extension
+     * @return what was agreed, or null for no compression
      * @throws HandshakeException 400 when a header does not follow the grammar of RFC 6455 §9.1
      */
     public static Agreement negotiate(HttpRequest request, Settings settings) throws HandshakeException {
@@ -380,6 +391,8 @@ public final class PerMessageDeflate {
     /**
      * zlib streams (Deflaters and Inflaters) made by this package and not yet ended: each holds
      * native memory until then. Zero whenever no compressed message is being sent or received.
+     *
+     * @return the number of streams, for {@code /metrics} and leak tests
      */
     public static int liveZlibStreams() {
         return LIVE_DEFLATERS.get() + LIVE_INFLATERS.get();

@@ -14,7 +14,7 @@ import java.util.Arrays;
  * header, before its payload is read or room is made for it. Any broken rule
  * is a {@link ProtocolException} carrying the close code to fail with.
  */
-public final class Receiver {
+final class Receiver {
     private final FrameDecoder decoder;
     private final WebSocketLimits limits;
     private final Utf8Validator utf8 = new Utf8Validator();

@@ -17,7 +17,7 @@ import java.nio.ByteBuffer;
  * handshake (§1.3), so SHA-1's known collision weakness does not matter here. Use it for
  * nothing else. Words are big-endian throughout (FIPS 180-4 §3.1), as {@code ByteBuffer}'s are.
  */
-public final class Sha1 {
+final class Sha1 {
     /** FIPS 180-4 §5.3.1: the initial hash value H(0). */
     private static final int[] INITIAL_HASH = {0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476, 0xC3D2E1F0};
     private static final int BLOCK_BYTES = 64;

@@ -32,7 +32,7 @@ public final class Utf8Validator {
      *
      * @return the index of the first invalid byte, or -1 if all are acceptable so far
      */
-    public int accept(byte[] bytes, int offset, int length) {
+    int accept(byte[] bytes, int offset, int length) {
         int end = offset + length;
         int i = offset;
         while (i < end) {
@@ -67,18 +67,25 @@ public final class Utf8Validator {
     }
 
     /** Whether everything accepted so far ends on a code point boundary. */
-    public boolean isComplete() {
+    boolean isComplete() {
         return remaining == 0;
     }
 
     /** Forgets any partial code point, to validate a new message. */
-    public void reset() {
+    void reset() {
         remaining = 0;
         low = 0x80;
         high = 0xBF;
     }
 
-    /** Whether the given bytes are, on their own, complete and valid UTF-8. */
+    /**
+     * Whether the given bytes are, on their own, complete and valid UTF-8 (RFC 3629; RFC 6455 §8.1).
+     *
+     * @param bytes  holds the bytes
+     * @param offset where they start
+     * @param length how many there are
+     * @return true if they are
+     */
     public static boolean isValid(byte[] bytes, int offset, int length) {
         Utf8Validator validator = new Utf8Validator();
         return validator.accept(bytes, offset, length) < 0 && validator.isComplete();
@@ -89,6 +96,11 @@ public final class Utf8Validator {
      * the length of the longest prefix that does not end inside a sequence that
      * could still be completed by bytes to come. Used to avoid sending half a
      * character in one message and the rest in the next.
+     *
+     * @param bytes  holds the chunk
+     * @param offset where it starts
+     * @param length its length
+     * @return a length from {@code length - 3} to {@code length}
      */
     public static int completePrefixLength(byte[] bytes, int offset, int length) {
         int end = offset + length;

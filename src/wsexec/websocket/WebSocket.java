@@ -1,5 +1,6 @@
 package wsexec.websocket;
 
+import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -7,6 +8,7 @@ import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -19,6 +21,19 @@ import java.util.concurrent.locks.ReentrantLock;
  * serialised by a lock, and each frame goes out in one {@code write} where the
  * caller leaves {@link #HEADROOM} bytes in front of its payload. A send blocks
  * while the peer is not reading: that is the backpressure the caller relies on.
+ *
+ * <p>To embed it, accept a TCP (or TLS) connection and hand it to {@link #accept(Socket, WebSocketLimits)}:
+ * <pre>{@code
+ * try (WebSocket ws = WebSocket.accept(socket, WebSocketLimits.DEFAULTS)) {
+ *     for (Message m; (m = ws.receive()) != null; ) {
+ *         if (m instanceof Message.Text text) {
+ *             ws.sendText(text.text());
+ *         }
+ *     }
+ * }
+ * }</pre>
+ * docs/EMBED.md has the whole server. The connection follows RFC 6455 §5 (framing), §5.5
+ * (control frames), §7 (closing) and, when the client offers it, RFC 7692 (permessage-deflate).
  */
 public final class WebSocket implements AutoCloseable {
 
@@ -74,20 +89,124 @@ public final class WebSocket implements AutoCloseable {
     private volatile int closeCodeReceived = CloseCode.ABNORMAL_CLOSURE;
     private volatile int closeCodeSent = -1;
     private volatile long lastReceivedNanos = System.nanoTime();
+    /** The opening handshake's request and chosen subprotocol, when {@link #accept} made this connection. */
+    private HttpRequest request;
+    private String subprotocol;
 
     /**
-     * @param in a stream of the socket's input; may be buffered, and may hold bytes
-     *           that arrived right after the handshake
+     * Runs the server's side of the opening handshake (RFC 6455 §4.2) on a connection just
+     * accepted, with no subprotocol, and returns the open WebSocket. The same as
+     * {@link #accept(Socket, WebSocketLimits, List) accept(socket, limits, List.of())}.
+     *
+     * @param socket a connected socket, plain or TLS ({@link javax.net.ssl.SSLSocket})
+     * @param limits the limits of the connection; {@link WebSocketLimits#deflate()} says whether
+     *               to accept permessage-deflate (RFC 7692) when the client offers it
+     * @return the open connection; the 101 answer has been sent
+     * @throws HandshakeException the request is no valid opening handshake: the HTTP error answer
+     *                            (400, 426, 431) has been sent and the socket is closed
+     * @throws IOException        the connection failed or ended during the handshake; the socket is closed
+     */
+    public static WebSocket accept(Socket socket, WebSocketLimits limits) throws IOException, HandshakeException {
+        return accept(socket, limits, List.of());
+    }
+
+    /**
+     * Runs the server's side of the opening handshake (RFC 6455 §4.2) on a connection just
+     * accepted, and returns the open WebSocket: reads the request head (at most
+     * {@link Handshake#MAX_HEAD_BYTES}), checks it (§4.2.1), agrees permessage-deflate if the
+     * client offers it and {@code limits} allow it (RFC 7692 §5), picks a subprotocol (§4.2.2
+     * step 4) and sends the 101 answer (§4.2.2 step 5).
+     *
+     * <p>The request path, query and headers are not judged here: look at {@link #request()}
+     * and {@link #close(int, String) close} with {@link CloseCode#POLICY_VIOLATION} what you do
+     * not want. A client that sends its head slowly is bounded only by the socket's read timeout
+     * ({@link Socket#setSoTimeout}), which applies to each read: set one before, and reset it after.
+     *
+     * @param socket       a connected socket, plain or TLS ({@link javax.net.ssl.SSLSocket})
+     * @param limits       the limits of the connection (message size, fragments, close timeout, deflate)
+     * @param subprotocols the subprotocols this server speaks, most preferred first; the first one
+     *                     the client offers is chosen ({@link #subprotocol()}); empty for none
+     * @return the open connection; the 101 answer has been sent
+     * @throws HandshakeException the request is no valid opening handshake: the HTTP error answer
+     *                            (400, 426, 431) has been sent and the socket is closed
+     * @throws IOException        the connection failed or ended during the handshake; the socket is closed
+     */
+    public static WebSocket accept(Socket socket, WebSocketLimits limits, List<String> subprotocols)
+            throws IOException, HandshakeException {
+        try {
+            // Small: the head is read through it byte by byte, and frames after it come through it too.
+            InputStream in = new BufferedInputStream(socket.getInputStream(), 1024);
+            try {
+                byte[] head = Handshake.readHead(in, Handshake.MAX_HEAD_BYTES);
+                HttpRequest request = HttpRequest.parse(head, head.length);
+                String acceptValue = Handshake.accept(request);
+                PerMessageDeflate.Agreement deflate = PerMessageDeflate.negotiate(request, limits.deflate());
+                String subprotocol = Handshake.subprotocol(request, subprotocols);
+                socket.getOutputStream().write(Handshake.switchingProtocols(acceptValue,
+                        deflate == null ? null : deflate.response(), subprotocol));
+                WebSocket webSocket = new WebSocket(socket, in, limits, null, deflate);
+                webSocket.request = request;
+                webSocket.subprotocol = subprotocol;
+                return webSocket;
+            } catch (HandshakeException e) {
+                socket.getOutputStream().write(Handshake.errorResponse(e));
+                throw e;
+            }
+        } catch (IOException | HandshakeException | RuntimeException e) {
+            try {
+                socket.close();
+            } catch (IOException ignored) {
+                // closing anyway
+            }
+            throw e;
+        }
+    }
+
+    /**
+     * The client's opening handshake (path, query, headers such as {@code Origin}), when
+     * {@link #accept} made this connection; null for one made with a constructor.
+     *
+     * @return the request head, or null
+     */
+    public HttpRequest request() {
+        return request;
+    }
+
+    /**
+     * The subprotocol agreed in the opening handshake (RFC 6455 §1.9, §4.2.2), or null for none.
+     *
+     * @return the {@code Sec-WebSocket-Protocol} the server answered with, or null
+     */
+    public String subprotocol() {
+        return subprotocol;
+    }
+
+    /**
+     * A connection whose opening handshake the caller has done itself (as {@code wsexec.server}
+     * does, to check access between the request and the 101); embedders use {@link #accept}.
+     *
+     * @param socket   the connection, after the 101 was sent
+     * @param in       a stream of the socket's input; may be buffered, and may hold bytes
+     *                 that arrived right after the handshake
+     * @param limits   the limits to enforce
      * @param observer told about every frame in both directions (counting, tracing); may be null
+     * @throws IOException if the socket's output stream cannot be had
      */
     public WebSocket(Socket socket, InputStream in, WebSocketLimits limits, FrameObserver observer) throws IOException {
         this(socket, in, limits, observer, null);
     }
 
     /**
-     * @param deflate what {@link PerMessageDeflate#negotiate} agreed in the handshake, or null for
-     *                no extension: data messages of at least its threshold are then sent compressed,
-     *                and compressed messages are accepted
+     * The same, with permessage-deflate (RFC 7692) as agreed in the handshake.
+     *
+     * @param socket   the connection, after the 101 was sent
+     * @param in       a stream of the socket's input, as above
+     * @param limits   the limits to enforce
+     * @param observer told about every frame in both directions; may be null
+     * @param deflate  what {@link PerMessageDeflate#negotiate} agreed in the handshake, or null for
+     *                 no extension: data messages of at least its threshold are then sent compressed,
+     *                 and compressed messages are accepted
+     * @throws IOException if the socket's output stream cannot be had
      */
     public WebSocket(Socket socket, InputStream in, WebSocketLimits limits, FrameObserver observer,
                      PerMessageDeflate.Agreement deflate) throws IOException {
@@ -100,11 +219,20 @@ public final class WebSocket implements AutoCloseable {
         this.receiver = new Receiver(true, limits, observer, deflate);
     }
 
-    /** Whether permessage-deflate was agreed for this connection. */
+    /**
+     * Whether permessage-deflate (RFC 7692) was agreed for this connection.
+     *
+     * @return true if messages may go compressed both ways
+     */
     public boolean compression() {
         return deflate != null;
     }
 
+    /**
+     * Where the connection is in its life, §7.1.
+     *
+     * @return the current state
+     */
     public State state() {
         return state;
     }
@@ -116,6 +244,8 @@ public final class WebSocket implements AutoCloseable {
      * It runs once, at most; if the connection is already closing it runs at once, here.
      * The listener must not block: it is how a server ends the work a connection owns
      * without waiting for the closing handshake, which a peer that reads nothing can hold up.
+     *
+     * @param listener what to run; replaces any listener registered before
      */
     public void onClosing(Runnable listener) {
         closingListener = listener;
@@ -131,17 +261,29 @@ public final class WebSocket implements AutoCloseable {
         }
     }
 
-    /** The code of the Close frame the peer sent, 1005 if it had none, 1006 if there was no Close frame (§7.1.5). */
+    /**
+     * The code of the Close frame the peer sent (§7.1.5).
+     *
+     * @return the code; 1005 if the frame had none, 1006 if there was no Close frame (yet)
+     */
     public int closeCodeReceived() {
         return closeCodeReceived;
     }
 
-    /** The code of the Close frame we sent, or -1 if none was sent. */
+    /**
+     * The code of the Close frame we sent.
+     *
+     * @return the code, or -1 if none was sent
+     */
     public int closeCodeSent() {
         return closeCodeSent;
     }
 
-    /** When the last bytes arrived from the peer, in {@link System#nanoTime()} terms. */
+    /**
+     * When the last bytes arrived from the peer, for keepalive and idle checks.
+     *
+     * @return a {@link System#nanoTime()} value
+     */
     public long lastReceivedNanos() {
         return lastReceivedNanos;
     }
@@ -149,8 +291,12 @@ public final class WebSocket implements AutoCloseable {
     /**
      * Blocks until the next text or binary message arrives and returns it;
      * returns {@code null} once the connection is closed, cleanly or not.
-     * Pings are answered and Close frames handled on the way.
+     * Pings are answered (§5.5.2) and Close frames handled (§5.5.1, §7.1) on the way; a broken
+     * rule of §5 fails the connection with its close code (§7.1.7, §7.4.1: 1002, 1007, 1008,
+     * 1009), after which this returns null.
      *
+     * @return a {@link Message.Text} or {@link Message.Binary}, or null once the connection is closed
+     * @throws IOException            when reading fails in a way that is not the connection's end
      * @throws SocketTimeoutException when the socket has a read timeout set by the
      *                                caller and it expires while the connection is open
      */
@@ -212,7 +358,12 @@ public final class WebSocket implements AutoCloseable {
         gatherReplies = true;
     }
 
-    /** Sends a whole text message. */
+    /**
+     * Sends a whole text message in one frame (§5.6), compressed if agreed and worth it.
+     *
+     * @param text the message
+     * @throws IOException when the connection is no longer open or the write fails
+     */
     public void sendText(String text) throws IOException {
         byte[] utf8 = text.getBytes(StandardCharsets.UTF_8);
         byte[] frame = new byte[HEADROOM + utf8.length];
@@ -220,7 +371,12 @@ public final class WebSocket implements AutoCloseable {
         sendFrame(Opcode.TEXT, frame, HEADROOM, utf8.length);
     }
 
-    /** Sends a whole binary message. */
+    /**
+     * Sends a whole binary message in one frame (§5.6), compressed if agreed and worth it.
+     *
+     * @param data the message
+     * @throws IOException when the connection is no longer open or the write fails
+     */
     public void sendBinary(byte[] data) throws IOException {
         byte[] frame = new byte[HEADROOM + data.length];
         System.arraycopy(data, 0, frame, HEADROOM, data.length);
@@ -236,6 +392,13 @@ public final class WebSocket implements AutoCloseable {
      * <p>With permessage-deflate agreed, a data payload of at least the threshold is compressed
      * first (outside the lock, so control frames need not wait for it) into a new buffer, and goes
      * out with RSV1 set if that made it smaller (RFC 7692 §6.1); anything else takes the path above.
+     *
+     * @param opcode {@link Opcode#TEXT} or {@link Opcode#BINARY}
+     * @param buffer holds the payload, with room for the header in front of it
+     * @param offset where the payload starts; at least {@link #HEADROOM}
+     * @param length the payload's length
+     * @throws IOException              when the connection is no longer open or the write fails
+     * @throws IllegalArgumentException when {@code offset} leaves too little headroom
      */
     public void sendFrame(Opcode opcode, byte[] buffer, int offset, int length) throws IOException {
         if (offset < HEADROOM) {
@@ -311,7 +474,13 @@ public final class WebSocket implements AutoCloseable {
         write(frame, 0, frame.length, h);
     }
 
-    /** Sends a Ping frame (§5.5.2) with up to 125 bytes of application data. */
+    /**
+     * Sends a Ping frame (§5.5.2); the peer's Pong is consumed by {@link #receive()}. Nothing is
+     * sent once the connection is closing.
+     *
+     * @param data up to 125 bytes of application data (§5.5)
+     * @throws IOException when the write fails
+     */
     public void ping(byte[] data) throws IOException {
         sendControl(Opcode.PING, data);
     }
@@ -320,6 +489,9 @@ public final class WebSocket implements AutoCloseable {
      * Starts the closing handshake (§7.1.2): sends a Close frame and lets
      * {@link #receive()} wait, at most the close timeout, for the peer's.
      * Does nothing if a Close frame was already sent.
+     *
+     * @param code   the status code (§7.4; {@link CloseCode})
+     * @param reason a short reason, at most 123 bytes of UTF-8 (§5.5.1)
      */
     public void close(int code, String reason) {
         if (state != State.OPEN) {

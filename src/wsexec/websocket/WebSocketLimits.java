@@ -20,11 +20,23 @@ public record WebSocketLimits(int maxMessageSize, int maxFragments, Duration clo
     /** Strict defaults for servers that act on what they receive: 1 MiB, 1,024 fragments, 5 s, deflate on. */
     public static final WebSocketLimits DEFAULTS = new WebSocketLimits(1 << 20, 1024, Duration.ofSeconds(5));
 
-    /** With permessage-deflate on at its defaults ({@link PerMessageDeflate.Settings#DEFAULTS}). */
+    /**
+     * With permessage-deflate on at its defaults ({@link PerMessageDeflate.Settings#DEFAULTS}).
+     *
+     * @param maxMessageSize largest data message, in bytes
+     * @param maxFragments   most frames in one data message
+     * @param closeTimeout   how long to wait for the peer's Close frame, §7.1.1
+     */
     public WebSocketLimits(int maxMessageSize, int maxFragments, Duration closeTimeout) {
         this(maxMessageSize, maxFragments, closeTimeout, PerMessageDeflate.Settings.DEFAULTS);
     }
 
+    /**
+     * Checks the limits.
+     *
+     * @throws IllegalArgumentException for a negative size or fewer than one fragment
+     * @throws NullPointerException     for null deflate settings
+     */
     public WebSocketLimits {
         if (maxMessageSize < 0) {
             throw new IllegalArgumentException("maxMessageSize must not be negative");
@@ -35,18 +47,42 @@ public record WebSocketLimits(int maxMessageSize, int maxFragments, Duration clo
         java.util.Objects.requireNonNull(deflate, "deflate");
     }
 
+    /**
+     * These limits with another {@code maxMessageSize}.
+     *
+     * @param bytes the largest data message, in bytes
+     * @return a new record
+     */
     public WebSocketLimits withMaxMessageSize(int bytes) {
         return new WebSocketLimits(bytes, maxFragments, closeTimeout, deflate);
     }
 
+    /**
+     * These limits with another {@code maxFragments}.
+     *
+     * @param count the most frames in one data message
+     * @return a new record
+     */
     public WebSocketLimits withMaxFragments(int count) {
         return new WebSocketLimits(maxMessageSize, count, closeTimeout, deflate);
     }
 
+    /**
+     * These limits with another {@code closeTimeout}.
+     *
+     * @param timeout how long to wait for the peer's Close frame
+     * @return a new record
+     */
     public WebSocketLimits withCloseTimeout(Duration timeout) {
         return new WebSocketLimits(maxMessageSize, maxFragments, timeout, deflate);
     }
 
+    /**
+     * These limits with another {@code deflate}.
+     *
+     * @param settings whether and how to use permessage-deflate
+     * @return a new record
+     */
     public WebSocketLimits withDeflate(PerMessageDeflate.Settings settings) {
         return new WebSocketLimits(maxMessageSize, maxFragments, closeTimeout, settings);
     }

@@ -15,7 +15,7 @@ import java.util.UUID;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-import wsexec.testing.RawClient;
+import wsexec.websocket.RawClient;
 import wsexec.websocket.Handshake;
 import wsexec.websocket.Opcode;
 import wsexec.websocket.WebSocketLimits;

@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
-import wsexec.testing.RawClient;
+import wsexec.websocket.RawClient;
 import wsexec.websocket.Opcode;
 import wsexec.common.Json;
 

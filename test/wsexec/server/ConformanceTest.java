@@ -23,9 +23,9 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-import wsexec.testing.RawClient;
-import wsexec.testing.RawClient.Frame;
-import wsexec.websocket.FrameEncoder;
+import wsexec.websocket.RawClient;
+import wsexec.websocket.RawClient.Frame;
+import wsexec.websocket.WireFrames;
 import wsexec.websocket.Opcode;
 import wsexec.websocket.WebSocket;
 import wsexec.websocket.WebSocketLimits;
@@ -93,7 +93,7 @@ class ConformanceTest {
 
     /** A masked frame with any first octet (FIN, RSV, opcode), for tests that build the bytes before connecting. */
     static byte[] masked(int firstOctet, byte[] payload) {
-        byte[] frame = FrameEncoder.maskedFrame(true, Opcode.BINARY, payload, 0x3a5c96e1);
+        byte[] frame = WireFrames.maskedFrame(true, Opcode.BINARY, payload, 0x3a5c96e1);
         frame[0] = (byte) firstOctet;
         return frame;
     }
@@ -180,8 +180,8 @@ class ConformanceTest {
     @Test
     void unmaskedClientFrameIs1002() throws IOException {
         // §5.1: "a server MUST close the connection upon receiving a frame that is not masked"
-        assertFails(echo, 1002, FrameEncoder.frame(true, Opcode.TEXT, utf8("unmasked")));
-        assertFails(exec, 1002, FrameEncoder.frame(true, Opcode.TEXT, utf8("unmasked")));
+        assertFails(echo, 1002, WireFrames.frame(true, Opcode.TEXT, utf8("unmasked")));
+        assertFails(exec, 1002, WireFrames.frame(true, Opcode.TEXT, utf8("unmasked")));
     }
 
     @Test
@@ -299,7 +299,7 @@ class ConformanceTest {
     @ParameterizedTest(name = "opcode {0}")
     @ValueSource(ints = {0x8, 0x9, 0xA})
     void fragmentedControlFrameIs1002(int opcode) throws IOException {
-        byte[] payload = opcode == 0x8 ? FrameEncoder.closeBody(1000, "") : utf8("fragment");
+        byte[] payload = opcode == 0x8 ? WireFrames.closeBody(1000, "") : utf8("fragment");
         try (RawClient client = open(echo)) {
             client.send(client.frame(false, Opcode.of(opcode), payload));
             assertClosedWith(client, 1002);
@@ -518,7 +518,7 @@ class ConformanceTest {
     @ParameterizedTest(name = "code {0}")
     @ValueSource(ints = {0, 1, 999, 1004, 1005, 1006, 1015, 1016, 1100, 2000, 2999, 5000, 65535})
     void closeCodeForbiddenOnTheWireIs1002(int code) throws IOException {
-        assertFails(echo, 1002, masked(0x80 | Opcode.CLOSE.code, FrameEncoder.closeBody(code, "")));
+        assertFails(echo, 1002, masked(0x80 | Opcode.CLOSE.code, WireFrames.closeBody(code, "")));
     }
 
     @ParameterizedTest(name = "code {0}")
@@ -556,10 +556,10 @@ class ConformanceTest {
     void nothingIsSentAfterTheCloseEvenWhenThePeerGoesOn() throws IOException {
         try (RawClient client = open(echo)) {
             // Close, then a ping, a message, and a second Close, all in one write.
-            client.send(concat(client.frame(true, Opcode.CLOSE, FrameEncoder.closeBody(1000, "")),
+            client.send(concat(client.frame(true, Opcode.CLOSE, WireFrames.closeBody(1000, "")),
                     client.frame(true, Opcode.PING, utf8("after close")),
                     client.frame(true, Opcode.TEXT, utf8("after close")),
-                    client.frame(true, Opcode.CLOSE, FrameEncoder.closeBody(1001, ""))));
+                    client.frame(true, Opcode.CLOSE, WireFrames.closeBody(1001, ""))));
             assertClosedWith(client, 1000); // and nothing else: no pong, no echo, no second close
         }
     }
@@ -567,7 +567,7 @@ class ConformanceTest {
     @Test
     void closeInTheMiddleOfAFragmentedMessageIsEchoed() throws IOException {
         try (RawClient client = open(echo)) {
-            client.send(concat(client.frame(false, Opcode.TEXT, utf8("half")), client.frame(true, Opcode.CLOSE, FrameEncoder.closeBody(1000, ""))));
+            client.send(concat(client.frame(false, Opcode.TEXT, utf8("half")), client.frame(true, Opcode.CLOSE, WireFrames.closeBody(1000, ""))));
             assertClosedWith(client, 1000);
         }
     }
@@ -707,7 +707,7 @@ class ConformanceTest {
                     client.frame(true, Opcode.CONTINUATION, concat(hex("ba"), utf8("ag")))));
             assertEquals("p", expect(client, Opcode.PONG).text());
             assertEquals("frκag", expect(client, Opcode.TEXT).text());
-            client.sendSlowly(client.frame(true, Opcode.CLOSE, FrameEncoder.closeBody(3000, "slow")));
+            client.sendSlowly(client.frame(true, Opcode.CLOSE, WireFrames.closeBody(3000, "slow")));
             assertClosedWith(client, 3000);
         }
     }

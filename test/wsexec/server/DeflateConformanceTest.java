@@ -21,9 +21,9 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-import wsexec.testing.RawClient;
-import wsexec.testing.RawClient.Frame;
-import wsexec.websocket.FrameEncoder;
+import wsexec.websocket.RawClient;
+import wsexec.websocket.RawClient.Frame;
+import wsexec.websocket.WireFrames;
 import wsexec.websocket.Opcode;
 import wsexec.websocket.PerMessageDeflate;
 import wsexec.CommandLine;

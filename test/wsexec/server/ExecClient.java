@@ -8,7 +8,7 @@ import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 
-import wsexec.testing.RawClient;
+import wsexec.websocket.RawClient;
 import wsexec.websocket.Opcode;
 import wsexec.common.Json;
 

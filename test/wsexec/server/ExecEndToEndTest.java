@@ -22,7 +22,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-import wsexec.testing.RawClient;
+import wsexec.websocket.RawClient;
 import wsexec.client.Clients;
 
 /** The whole job, end to end: a real server on a loopback port and the real {@code run} client. */

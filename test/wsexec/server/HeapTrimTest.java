@@ -9,7 +9,7 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-import wsexec.testing.RawClient;
+import wsexec.websocket.RawClient;
 
 /**
  * After a burst of connections ends (three quarters of at least {@link Server#HEAP_TRIM_PEAK}

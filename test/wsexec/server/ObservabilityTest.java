@@ -22,8 +22,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-import wsexec.testing.RawClient;
-import wsexec.websocket.FrameEncoder;
+import wsexec.websocket.RawClient;
+import wsexec.websocket.WireFrames;
 import wsexec.websocket.FrameHeader;
 import wsexec.websocket.HttpRequest;
 import wsexec.websocket.Opcode;
@@ -324,7 +324,7 @@ class ObservabilityTest {
                 Trace.describe(new FrameHeader(true, 0, Opcode.BINARY, false, 0, 65536, 64), Opcode.BINARY, binary, 0, 2));
         assertEquals("FIN=0 RSV=100 TEXT   MASK=0 len=3 (7-bit) \"a\\n\\\"\"",
                 Trace.describe(new FrameHeader(false, 4, Opcode.TEXT, false, 0, 3, 7), Opcode.TEXT, new byte[] {'a', '\n', '"'}, 0, 3));
-        byte[] close = FrameEncoder.closeBody(1000, "bye");
+        byte[] close = WireFrames.closeBody(1000, "bye");
         assertEquals("FIN=1 RSV=000 CLOSE  MASK=0 len=5 (7-bit) code=1000 \"bye\"",
                 Trace.describe(new FrameHeader(true, 0, Opcode.CLOSE, false, 0, 5, 7), Opcode.CLOSE, close, 0, 5));
         assertEquals("FIN=1 RSV=000 PONG   MASK=0 len=0 (7-bit)",

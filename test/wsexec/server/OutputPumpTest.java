@@ -21,7 +21,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import wsexec.websocket.Message;
-import wsexec.websocket.Receiver;
+
 import wsexec.websocket.WebSocket;
 import wsexec.websocket.WebSocketLimits;
 import wsexec.common.Json;
@@ -116,7 +116,7 @@ class OutputPumpTest {
                 webSocket.abort();
             });
             java.util.List<Message> messages = new java.util.ArrayList<>();
-            Receiver receiver = new Receiver(false, WebSocketLimits.DEFAULTS);
+            wsexec.websocket.WireFrames.ClientReceiver receiver = new wsexec.websocket.WireFrames.ClientReceiver();
             ByteBuffer buffer = ByteBuffer.allocate(1 << 16).flip();
             InputStream in = client.getInputStream();
             while (true) {

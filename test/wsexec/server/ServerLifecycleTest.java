@@ -23,7 +23,7 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-import wsexec.testing.RawClient;
+import wsexec.websocket.RawClient;
 import wsexec.websocket.Opcode;
 import wsexec.JarProcess;
 

@@ -1,4 +1,4 @@
-package wsexec.testing;
+package wsexec.websocket;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -11,12 +11,6 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Random;
 
-import wsexec.websocket.FrameDecoder;
-import wsexec.websocket.FrameEncoder;
-import wsexec.websocket.FrameHeader;
-import wsexec.websocket.Opcode;
-import wsexec.websocket.ProtocolException;
-import wsexec.websocket.WebSocket;
 
 /**
  * A WebSocket client for tests that sends exactly the bytes it is told to and
