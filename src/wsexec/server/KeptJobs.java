@@ -173,6 +173,7 @@ final class KeptJobs implements Metrics.KeptGauges {
             endpoint.metrics().jobExited(end.code());
             Log.event("job.exited", "kept job " + id + " exited with " + end.code() + " after " + end.durationMs() + " ms",
                     "job", id, "code", end.code(), "durationMs", end.durationMs());
+            Events.jobEnded(id, job.pid(), end.code(), end.durationMs());
             exit.complete(end);
         }
 

@@ -417,6 +417,7 @@ final class Session {
             endpoint.metrics().jobStarted();
             Log.event("job.started", "kept job " + kept.id + " started (pid " + process.pid() + ") for " + peer + " as " + id,
                     "peer", peer.toString(), "id", id, "job", kept.id, "pid", process.pid());
+            Events.jobStarted(kept.id, process.pid());
             send(Json.object().field("type", "started").field("id", id).field("job", kept.id).field("pid", process.pid()).toString());
             attachment.start();
             job.start(timeoutMs);
@@ -481,7 +482,7 @@ final class Session {
         endpoint.metrics().jobExited(code);
         Log.event("job.exited", "job " + job.id + " exited with " + code + " after " + durationMs + " ms",
                 "peer", peer.toString(), "id", job.id, "code", code, "durationMs", durationMs);
-        Events.jobEnded(job.id, -1, code, durationMs);
+        Events.jobEnded(job.id, job.pid(), code, durationMs);
         send(exitEvent);
     }
 

@@ -19,7 +19,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import wsexec.common.Json;
-import wsexec.testing.RawClient;
+import wsexec.websocket.RawClient;
 import wsexec.websocket.Opcode;
 
 /**
