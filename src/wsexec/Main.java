@@ -148,7 +148,9 @@ public final class Main {
         if (host.contains(":")) {
             host = "[" + host + "]";
         }
-        String query = token == null ? "" : "?token=" + AccessToken.urlEncoded(token);
+        // In the journal (a service's stdout goes there too) the URL is printed without the token:
+        // whoever may read the journal may not thereby run commands. The service has it in a file.
+        String query = token == null || Log.format() == Log.Format.JOURNAL ? "" : "?token=" + AccessToken.urlEncoded(token);
         out.println("wsexec " + VERSION + " " + verb + " on " + (server.tls() ? "wss://" : "ws://") + host + ":" + server.port() + deployment.basePath() + query);
         if (endpoint instanceof ExecEndpoint) {
             // The console is served at / of the same port; the page reads the token from its own URL.
