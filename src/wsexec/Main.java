@@ -10,6 +10,7 @@ import java.util.concurrent.CountDownLatch;
 import wsexec.client.Client;
 import wsexec.common.AccessToken;
 import wsexec.common.Log;
+import wsexec.common.OpenFiles;
 import wsexec.common.Version;
 import wsexec.server.EchoEndpoint;
 import wsexec.server.ExecEndpoint;
@@ -121,6 +122,10 @@ public final class Main {
         } catch (IOException e) {
             err.println("wsexec: cannot start server: " + e.getMessage());
             return 1;
+        }
+        String tooFewFiles = OpenFiles.tooLowFor(config.maxConnections(), OpenFiles.softLimit());
+        if (tooFewFiles != null) {
+            err.println("wsexec: warning: " + tooFewFiles);
         }
         String token = config.access().token();
         Path tokenFile = null;

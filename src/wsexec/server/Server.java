@@ -241,10 +241,34 @@ public final class Server implements AutoCloseable {
                 if (stopping) {
                     return;
                 }
+                if (String.valueOf(e.getMessage()).contains("Too many open files")) {
+                    outOfFiles();
+                    continue;
+                }
                 Log.error("accept failed: " + e.getMessage());
                 continue;
             }
             Thread.ofVirtual().name("wsexec-conn-" + socket.getPort()).start(() -> connection(socket));
+        }
+    }
+
+    private long lastOutOfFilesNanos = System.nanoTime() - 60_000_000_000L;
+
+    /**
+     * accept failed for want of a file descriptor (EMFILE): one line a minute, not one per attempt,
+     * and a pause, since accept fails again at once until a connection or job closes.
+     */
+    private void outOfFiles() {
+        long now = System.nanoTime();
+        if (now - lastOutOfFilesNanos >= 60_000_000_000L) {
+            lastOutOfFilesNanos = now;
+            Log.error("out of file descriptors with " + connections.get() + " connections open: new connections wait; "
+                    + "raise the open-files limit (ulimit -n, LimitNOFILE=) or lower --max-connections");
+        }
+        try {
+            Thread.sleep(100);
+        } catch (InterruptedException interrupted) {
+            Thread.currentThread().interrupt();
         }
     }
 
