@@ -315,14 +315,20 @@ public final class Server implements AutoCloseable {
                 byte[] head = Handshake.readHead(in, config.maxHeadBytes());
                 try {
                     request = HttpRequest.parse(head, head.length);
-                } finally {
+                } catch (HandshakeException e) {
                     if (observability.trace()) {
-                        // after parsing: behind a trusted proxy the trace names the forwarded client
                         Trace.head(peer, false, new String(head, StandardCharsets.ISO_8859_1));
                     }
+                    throw e;
                 }
                 if (viaProxy) {
                     peer = forwarded(peer, request);
+                }
+                if (observability.trace()) {
+                    // after the forwarding headers are read: behind a trusted proxy, the trace names the client
+                    Trace.head(peer, false, new String(head, StandardCharsets.ISO_8859_1));
+                }
+                if (viaProxy) {
                     counted = peer.address();
                     if (perAddress.merge(counted, 1, Integer::sum) > config.maxConnectionsPerAddress()) {
                         throw new HandshakeException(429, "too many connections from " + counted.getHostAddress()

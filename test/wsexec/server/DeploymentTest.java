@@ -150,6 +150,25 @@ class DeploymentTest {
     }
 
     @Test
+    void theTraceNamesTheForwardedClientFromTheRequestHeadOn() throws IOException {
+        Server.Config config = TestServer.serverConfig(TestServer.policy(null, List.of(), List.of(), null));
+        Server.Deployment deployment = new Server.Deployment("/", new TrustedProxies(List.of(TrustedProxies.Cidr.parse("127.0.0.1/32"))));
+        try (TestServer server = TestServer.exec(config, ExecEndpoint.Config.DEFAULTS, deployment, new Server.Observability(true, false))) {
+            String log = logged(() -> {
+                try (RawClient client = RawClient.connect(server.port())) {
+                    client.send(RawClient.upgradeRequest("/", "X-Forwarded-For: 203.0.113.21\r\n").getBytes(StandardCharsets.ISO_8859_1));
+                    assertTrue(client.readResponseHead().startsWith("HTTP/1.1 101"));
+                    client.sendClose(1000, "");
+                    client.readAll();
+                }
+            });
+            assertTrue(log.contains("203.0.113.21 via 127.0.0.1:") && log.contains(" C->S HTTP request head"), log);
+            assertTrue(log.lines().filter(l -> l.contains("HTTP request head") || l.contains("HTTP response head") || l.contains("C->S") || l.contains("S->C"))
+                    .allMatch(l -> l.contains("203.0.113.21 via 127.0.0.1:")), "every trace line names the client: " + log);
+        }
+    }
+
+    @Test
     void theOriginTheBrowserSawThroughTheProxyPassesWithoutAllowOrigin() throws IOException {
         String forwarded = "X-Forwarded-For: 203.0.113.9\r\nX-Forwarded-Proto: https\r\nX-Forwarded-Host: wsexec.test\r\n";
         try (TestServer trusted = server("/", "127.0.0.1/32", 256); TestServer untrusted = server("/", null, 256)) {
