@@ -182,6 +182,17 @@ case "\${1:-}" in
     serve|echo) name=wsexec opts="$SERVER_JVM_OPTS" ;;
     *) name="" ;;
 esac
+# A server holds a descriptor per connection and three per running job: raise the soft limit on
+# open files to the hard limit (capped at 1048576: "unlimited" is not a value ulimit -n takes
+# everywhere). Without this, 1024 (a common soft limit) would cap a server at about 960 clients.
+case "\${1:-}" in
+    serve|echo)
+        hard=\$(ulimit -Hn 2>/dev/null || echo 0)
+        case \$hard in unlimited) hard=1048576 ;; esac
+        if [ "\$hard" -gt 1048576 ] 2>/dev/null; then hard=1048576; fi
+        ulimit -n "\$hard" 2>/dev/null || true
+        ;;
+esac
 cache=""
 for kind in $kinds; do
     if [ -z "\$cache" ] && [ -n "\$name" ] && [ "\$here/\$name.\$kind" -nt "\$jar" ]; then

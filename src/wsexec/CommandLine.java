@@ -31,6 +31,7 @@ import wsexec.server.EchoEndpoint;
 import wsexec.server.ExecEndpoint;
 import wsexec.server.ProgramEndpoint;
 import wsexec.server.Server;
+import wsexec.server.TrustedProxies;
 
 /**
  * Every option of every subcommand is parsed here, into immutable records.
@@ -60,13 +61,19 @@ public final class CommandLine {
     public record Version() implements Command {
     }
 
+    /** {@code serve --help}, {@code run --help}, {@code echo --help}: that subcommand's options. */
+    public record SubcommandHelp(String text) implements Command {
+    }
+
     /**
      * @param program       the {@code --program} mode's settings; null when clients send commands
      * @param observability {@code --trace} and {@code --metrics-public}
      * @param logFormat     {@code --log-format}
+     * @param deployment    {@code --base-path} and {@code --trusted-proxy}
      */
     public record Serve(Server.Config server, ExecEndpoint.Config exec, Duration shutdownGrace,
-                 ProgramEndpoint.Config program, Server.Observability observability, Log.Format logFormat) implements Command {
+                 ProgramEndpoint.Config program, Server.Observability observability, Log.Format logFormat,
+                 Server.Deployment deployment) implements Command {
     }
 
     public record Echo(Server.Config server, Server.Observability observability, Log.Format logFormat) implements Command {
@@ -114,13 +121,18 @@ public final class CommandLine {
                                          past it the server reads no more from that client until jobs read
               --no-line-buffer           do not ask children to flush each line (stdbuf, PYTHONUNBUFFERED)
               --quiet                    log errors only
-              --log-format text|json     log lines as text (default) or as one JSON object per line
+              --log-format text|json|journal  log lines as text (default), as one JSON object per line, or
+                                         for journald/syslog: "<6>MESSAGE" with the level as a <N> prefix
               --trace                    print every frame both ways and the handshake heads (tokens redacted)
               --metrics-public           serve /healthz and /metrics to every client without the token
                                          (default: loopback clients, or with the token)
               --max-connections-per-address N  open connections from one client address before 429 (default 256)
               --ping-interval TIME       ping clients this often; drop one silent for two intervals (default 30s; 0 off)
               --idle-timeout TIME        close a connection with no job and no message for this long (default 10m; 0 off)
+              --base-path PATH           serve everything (WebSocket, console, /healthz, /metrics) under PATH, e.g.
+                                         /exec/; anything outside it is 404 (default /)
+              --trusted-proxy CIDR       believe Forwarded / X-Forwarded-For / -Proto / -Host from peers in CIDR, e.g.
+                                         127.0.0.1/32 (repeatable; default: none, the headers are ignored)
 
             access (see README "Security"):
               --token-file FILE          the token clients must present (default: a new random one, printed in the URL)
@@ -163,7 +175,7 @@ public final class CommandLine {
               --port N (default 9001)  --bind ADDRESS (default 127.0.0.1)
               --max-message SIZE (default 64MiB)  --max-fragments N (default 100000)
               --deflate on|off  --deflate-threshold SIZE  --deflate-level N (as for serve)
-              --quiet  --log-format text|json  --trace  --metrics-public (as for serve)
+              --quiet  --log-format text|json|journal  --trace  --metrics-public (as for serve)
 
             in a browser: open the http:// URL serve prints (the console); GET /healthz and /metrics for operators
             """;
@@ -295,9 +307,16 @@ public final class CommandLine {
         boolean trace = false;
         boolean metricsPublic = false;
         Log.Format logFormat = Log.Format.TEXT;
+        String basePath = "/";
+        List<TrustedProxies.Cidr> trustedProxies = new ArrayList<>();
         Flags flags = new Flags(args);
         for (String flag = flags.next(); flag != null; flag = flags.next()) {
             switch (flag) {
+                case "--help" -> {
+                    return new SubcommandHelp(section("serve"));
+                }
+                case "--base-path" -> basePath = basePath(flags.value(flag));
+                case "--trusted-proxy" -> trustedProxies.add(cidr(flags.value(flag)));
                 case "--port" -> port = port(flags.value(flag));
                 case "--bind" -> bind = flags.value(flag);
                 case "--max-message" -> limits = limits.withMaxMessageSize(size(flag, flags.value(flag)));
@@ -386,14 +405,53 @@ public final class CommandLine {
                 idleTimeout, stdinBuffer, new ExecEndpoint.Config.Keep(keepMax, keepBuffer, maxKeptJobs, keepDir, keepMaxBytes));
         ProgramEndpoint.Config programConfig = program
                 ? new ProgramEndpoint.Config(passStderr, passEnv, killGrace, ProgramEndpoint.Config.DEFAULT_MAX_LINE_BYTES, stdinBuffer) : null;
-        return new Serve(server, exec, killGrace, programConfig, new Server.Observability(trace, metricsPublic), logFormat);
+        return new Serve(server, exec, killGrace, programConfig, new Server.Observability(trace, metricsPublic), logFormat,
+                new Server.Deployment(basePath, new TrustedProxies(trustedProxies)));
+    }
+
+    /** One subcommand's part of {@link #USAGE}: from its "options:" heading to the next subcommand's. */
+    static String section(String subcommand) {
+        String[] order = {"serve", "run", "echo"};
+        int start = USAGE.indexOf(subcommand + " options:");
+        int end = USAGE.indexOf("\n\nin a browser");
+        for (int i = 0; i < order.length - 1; i++) {
+            if (order[i].equals(subcommand)) {
+                end = USAGE.indexOf("\n" + order[i + 1] + " options:");
+            }
+        }
+        return "usage: wsexec " + subcommand + " [options]" + (subcommand.equals("run") ? " [--] COMMAND…" : "")
+                + "\n\n" + USAGE.substring(start, end).stripTrailing() + "\n";
+    }
+
+    /** {@code --base-path}: a path prefix, normalised to start and end with "/". */
+    private static String basePath(String text) throws UsageException {
+        String path = text.strip();
+        if (!path.startsWith("/")) {
+            path = "/" + path;
+        }
+        if (!path.endsWith("/")) {
+            path = path + "/";
+        }
+        if (!path.matches("/([A-Za-z0-9._~\\-]+/)*") || path.contains("/./") || path.contains("/../")) {
+            throw new UsageException("--base-path needs a path like /exec/, got '" + text + "'");
+        }
+        return path;
+    }
+
+    private static TrustedProxies.Cidr cidr(String text) throws UsageException {
+        try {
+            return TrustedProxies.Cidr.parse(text);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("--trusted-proxy needs an address or CIDR like 127.0.0.1/32 or 10.0.0.0/8: " + e.getMessage());
+        }
     }
 
     private static Log.Format logFormat(String text) throws UsageException {
         return switch (text) {
             case "text" -> Log.Format.TEXT;
             case "json" -> Log.Format.JSON;
-            default -> throw new UsageException("--log-format must be text or json, got '" + text + "'");
+            case "journal" -> Log.Format.JOURNAL;
+            default -> throw new UsageException("--log-format must be text, json or journal, got '" + text + "'");
         };
     }
 
@@ -435,6 +493,9 @@ public final class CommandLine {
         Flags flags = new Flags(args);
         for (String flag = flags.next(); flag != null; flag = flags.next()) {
             switch (flag) {
+                case "--help" -> {
+                    return new SubcommandHelp(section("echo"));
+                }
                 case "--port" -> port = port(flags.value(flag));
                 case "--bind" -> bind = flags.value(flag);
                 case "--max-message" -> limits = limits.withMaxMessageSize(size(flag, flags.value(flag)));
@@ -492,6 +553,9 @@ public final class CommandLine {
         Flags flags = new Flags(args);
         for (String flag = flags.next(); flag != null; flag = flags.next()) {
             switch (flag) {
+                case "--help" -> {
+                    return new SubcommandHelp(section("run"));
+                }
                 case "--url" -> url = wsUrl(flags.value(flag));
                 case "--json" -> json = flags.present(flag);
                 case "--pty" -> pty = flags.present(flag);

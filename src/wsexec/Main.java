@@ -10,6 +10,7 @@ import java.util.concurrent.CountDownLatch;
 import wsexec.client.Client;
 import wsexec.common.AccessToken;
 import wsexec.common.Log;
+import wsexec.common.OpenFiles;
 import wsexec.common.Version;
 import wsexec.server.EchoEndpoint;
 import wsexec.server.ExecEndpoint;
@@ -97,14 +98,19 @@ public final class Main {
             return serve(serve.server(), serve.observability(),
                     serve.program() == null ? new ExecEndpoint(serve.exec()) : new ProgramEndpoint(serve.program()),
                     serve.program() == null ? "serving" : "serving " + String.join(" ", serve.server().access().program()),
-                    serve.shutdownGrace(), out, err);
+                    serve.shutdownGrace(), serve.deployment(), out, err);
         }
         if (command instanceof CommandLine.Echo echo) {
             Log.format(echo.logFormat());
-            return serve(echo.server(), echo.observability(), new EchoEndpoint(), "echoing", java.time.Duration.ZERO, out, err);
+            return serve(echo.server(), echo.observability(), new EchoEndpoint(), "echoing", java.time.Duration.ZERO,
+                    Server.Deployment.DEFAULTS, out, err);
         }
         if (command instanceof CommandLine.Version) {
             out.println("wsexec " + VERSION);
+            return 0;
+        }
+        if (command instanceof CommandLine.SubcommandHelp help) {
+            out.print(help.text());
             return 0;
         }
         if (command instanceof CommandLine.Help) {
@@ -116,16 +122,20 @@ public final class Main {
 
     /** Starts a server, prints its URL, and serves until the process is told to stop (SIGTERM, SIGINT). */
     private static int serve(Server.Config config, Server.Observability observability, Server.Endpoint endpoint, String verb,
-                             java.time.Duration grace, PrintStream out, PrintStream err) {
+                             java.time.Duration grace, Server.Deployment deployment, PrintStream out, PrintStream err) {
         Server server;
         try {
-            server = new Server(config, endpoint, observability);
+            server = new Server(config, endpoint, observability, deployment);
         } catch (BindException e) {
             err.println("wsexec: cannot listen on " + config.bind().getHostAddress() + ":" + config.port() + ": " + e.getMessage());
             return 1;
         } catch (IOException e) {
             err.println("wsexec: cannot start server: " + e.getMessage());
             return 1;
+        }
+        String tooFewFiles = OpenFiles.tooLowFor(config.maxConnections(), OpenFiles.softLimit());
+        if (tooFewFiles != null) {
+            err.println("wsexec: warning: " + tooFewFiles);
         }
         String token = config.access().token();
         Path tokenFile = null;
@@ -153,11 +163,13 @@ public final class Main {
         if (host.contains(":")) {
             host = "[" + host + "]";
         }
-        String query = token == null ? "" : "?token=" + AccessToken.urlEncoded(token);
-        out.println("wsexec " + VERSION + " " + verb + " on " + (server.tls() ? "wss://" : "ws://") + host + ":" + server.port() + "/" + query);
+        // In the journal (a service's stdout goes there too) the URL is printed without the token:
+        // whoever may read the journal may not thereby run commands. The service has it in a file.
+        String query = token == null || Log.format() == Log.Format.JOURNAL ? "" : "?token=" + AccessToken.urlEncoded(token);
+        out.println("wsexec " + VERSION + " " + verb + " on " + (server.tls() ? "wss://" : "ws://") + host + ":" + server.port() + deployment.basePath() + query);
         if (endpoint instanceof ExecEndpoint) {
             // The console is served at / of the same port; the page reads the token from its own URL.
-            out.println("open " + (server.tls() ? "https://" : "http://") + host + ":" + server.port() + "/" + query
+            out.println("open " + (server.tls() ? "https://" : "http://") + host + ":" + server.port() + deployment.basePath() + query
                     + " in a browser for the console");
         }
         out.flush();

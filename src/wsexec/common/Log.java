@@ -22,8 +22,13 @@ import java.util.concurrent.locks.ReentrantLock;
  * {@code {"time":…,"level":…,"event":…,"msg":…, more fields}}.
  */
 public final class Log {
-    /** How lines are written. */
-    public enum Format { TEXT, JSON }
+    /**
+     * How lines are written. {@code JOURNAL} is for a service whose stderr goes to journald (or any
+     * syslog reader of sd-daemon(3) prefixes): no timestamp (the journal adds its own), the priority
+     * as a {@code <N>} prefix: {@code <3>} errors, {@code <4>} refusals (a client was turned away),
+     * {@code <6>} everything else, {@code <7>} {@code --trace} records.
+     */
+    public enum Format { TEXT, JSON, JOURNAL }
 
     private static volatile PrintStream out = System.err;
     private static volatile boolean quiet;
@@ -80,6 +85,11 @@ public final class Log {
             write("trace", name, String.join("\n", lines), fields);
             return;
         }
+        if (format == Format.JOURNAL) {
+            // one journal entry per record: its lines joined, escaped like any message
+            write("trace", name, String.join(" | ", lines), fields);
+            return;
+        }
         LOCK.lock(); // the time is taken under the lock, so that lines appear in the order of their times
         try {
             StringBuilder text = new StringBuilder(Instant.now().truncatedTo(ChronoUnit.MILLIS).toString());
@@ -122,10 +132,26 @@ public final class Log {
                 }
             }
             line = json.toString();
+        } else if (format == Format.JOURNAL) {
+            line = journalPriority(level, event) + printable(message);
         } else {
             line = time + ("error".equals(level) ? " ERROR " : " ") + printable(message);
         }
         out.println(line);
+    }
+
+    /** sd-daemon(3) priority prefixes: syslog's err, warning, info, debug. */
+    static String journalPriority(String level, String event) {
+        if ("error".equals(level)) {
+            return "<3>";
+        }
+        if ("trace".equals(level)) {
+            return "<7>";
+        }
+        if (event != null && (event.endsWith(".refused") || event.endsWith(".forbidden"))) {
+            return "<4>";
+        }
+        return "<6>";
     }
 
     /** Escapes control characters as \\n, \\r, \\t or \\u00XX, so that one event stays one line. */

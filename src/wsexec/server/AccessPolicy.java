@@ -151,7 +151,7 @@ public final class AccessPolicy {
      * Checks a plain HTTP request (no upgrade): only its {@code Host}, as a page served to a browser
      * must not be readable through a rebound DNS name.
      */
-    void checkHost(HttpRequest request) throws HandshakeException {
+    void checkHost(HttpRequest request, Server.Peer peer) throws HandshakeException {
         if (!checkHost) {
             return;
         }
@@ -163,6 +163,12 @@ public final class AccessPolicy {
             // RFC 9110 §15.5.20: 421, the request was directed at a server that will not answer for that name
             throw new HandshakeException(421, "Host '" + printable(host) + "' is not a name this server answers to (see --hostname)");
         }
+        // Behind a trusted proxy, the host the browser asked for is checked too: a proxy that passes
+        // any name on would otherwise let a rebound DNS name through.
+        if (peer.forwardedHost() != null && !answersTo(hostPart(peer.forwardedHost()))) {
+            throw new HandshakeException(421, "forwarded host '" + printable(peer.forwardedHost())
+                    + "' is not a name this server answers to (see --hostname)");
+        }
     }
 
     /**
@@ -173,10 +179,10 @@ public final class AccessPolicy {
      * @param tls        whether the server speaks TLS (its own origin is then https)
      */
     Admission admit(HttpRequest request, Server.Peer peer, int serverPort, boolean tls) throws HandshakeException {
-        checkHost(request);
+        checkHost(request, peer);
         if (checkHost) {
             String origin = request.header("Origin");
-            if (origin != null && (request.headerCount("Origin") != 1 || !originAllowed(origin, serverPort, tls))) {
+            if (origin != null && (request.headerCount("Origin") != 1 || !originAllowed(origin, serverPort, tls, peer))) {
                 throw new HandshakeException(403, "Origin '" + printable(origin) + "' is not allowed (see --allow-origin)");
             }
         }
@@ -326,9 +332,11 @@ public final class AccessPolicy {
     /**
      * An Origin (RFC 6454 §7: scheme "://" host [":" port], or "null") is allowed when it is listed
      * exactly, or when it is the server's own: http (https with TLS), a name the server answers to,
-     * and the server's port (left out when it is the scheme's default).
+     * and the server's port (left out when it is the scheme's default). Behind a trusted proxy that
+     * forwarded the host ({@code X-Forwarded-Host}, {@code Forwarded: host=}), the server's own origin
+     * is the one the browser sees: the forwarded scheme (else the server's) and the forwarded host.
      */
-    private boolean originAllowed(String origin, int serverPort, boolean tls) {
+    private boolean originAllowed(String origin, int serverPort, boolean tls, Server.Peer peer) {
         if (allowedOrigins.contains(origin)) {
             return true;
         }
@@ -338,12 +346,19 @@ public final class AccessPolicy {
         } catch (URISyntaxException e) {
             return false;
         }
-        String scheme = tls ? "https" : "http";
+        String scheme = peer.forwardedScheme() != null ? peer.forwardedScheme() : tls ? "https" : "http";
         if (!scheme.equalsIgnoreCase(uri.getScheme()) || uri.getHost() == null
                 || (uri.getRawPath() != null && !uri.getRawPath().isEmpty()) || uri.getRawQuery() != null || uri.getRawUserInfo() != null) {
             return false;
         }
-        int port = uri.getPort() == -1 ? (tls ? 443 : 80) : uri.getPort();
+        int defaultPort = scheme.equals("https") ? 443 : 80;
+        int port = uri.getPort() == -1 ? defaultPort : uri.getPort();
+        if (peer.forwardedHost() != null) {
+            String host = hostPart(peer.forwardedHost());
+            String portText = peer.forwardedHost().substring(host.length());
+            int forwardedPort = portText.startsWith(":") ? Integer.parseInt(portText.substring(1)) : defaultPort;
+            return port == forwardedPort && uri.getHost().equalsIgnoreCase(host) && answersTo(uri.getHost());
+        }
         return port == serverPort && answersTo(uri.getHost());
     }
 

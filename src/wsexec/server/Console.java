@@ -41,7 +41,8 @@ final class Console {
     static byte[] answer(HttpRequest request) {
         if (!request.path().equals("/") && !request.path().equals("/index.html")) {
             return Handshake.errorResponse(new HandshakeException(404, "not found: the console is at /, "
-                    + "health at /healthz, metrics at /metrics; WebSocket clients connect to any path"));
+                    + "health at /healthz, metrics at /metrics (under --base-path when there is one); "
+                    + "WebSocket clients connect to any path"));
         }
         if (!request.method().equals("GET") && !request.method().equals("HEAD")) {
             return Handshake.errorResponse(new HandshakeException(405, "only GET", Map.of("Allow", "GET, HEAD")));

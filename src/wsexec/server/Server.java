@@ -76,11 +76,36 @@ public final class Server implements AutoCloseable {
         static final Observability DEFAULTS = new Observability(false, false);
     }
 
-    /** Where a connection comes from. */
-    record Peer(InetAddress address, int port) {
+    /**
+     * Where the server sits: the path prefix it lives under ({@code --base-path}) and the reverse
+     * proxies whose forwarding headers it believes ({@code --trusted-proxy}).
+     *
+     * @param basePath starts and ends with "/"; "/" for none
+     */
+    public record Deployment(String basePath, TrustedProxies proxies) {
+        public static final Deployment DEFAULTS = new Deployment("/", TrustedProxies.NONE);
+
+        public Deployment {
+            if (!basePath.startsWith("/") || !basePath.endsWith("/")) {
+                throw new IllegalArgumentException("a base path starts and ends with '/', got '" + basePath + "'");
+            }
+        }
+    }
+
+    /**
+     * Where a connection comes from: the client's address, and when a trusted proxy forwarded it,
+     * that proxy's address and what it said about the client's scheme and host (else null).
+     * {@code port} is always the port of the TCP connection (the proxy's, behind one).
+     */
+    record Peer(InetAddress address, int port, InetAddress proxy, String forwardedScheme, String forwardedHost) {
+        Peer(InetAddress address, int port) {
+            this(address, port, null, null, null);
+        }
+
         @Override
         public String toString() {
-            return address.getHostAddress() + ":" + port;
+            return proxy == null ? address.getHostAddress() + ":" + port
+                    : address.getHostAddress() + " via " + proxy.getHostAddress() + ":" + port;
         }
     }
 
@@ -148,6 +173,7 @@ public final class Server implements AutoCloseable {
     private final Map<InetAddress, Integer> perAddress = new ConcurrentHashMap<>();
     private final Thread acceptor;
     private final Observability observability;
+    private final Deployment deployment;
     private final Metrics metrics = new Metrics();
     private volatile boolean stopping;
 
@@ -156,7 +182,12 @@ public final class Server implements AutoCloseable {
     }
 
     public Server(Config config, Endpoint endpoint, Observability observability) throws IOException {
+        this(config, endpoint, observability, Deployment.DEFAULTS);
+    }
+
+    public Server(Config config, Endpoint endpoint, Observability observability, Deployment deployment) throws IOException {
         this.config = config;
+        this.deployment = deployment;
         this.endpoint = endpoint;
         this.observability = observability;
         endpoint.attach(metrics);
@@ -210,10 +241,34 @@ public final class Server implements AutoCloseable {
                 if (stopping) {
                     return;
                 }
+                if (String.valueOf(e.getMessage()).contains("Too many open files")) {
+                    outOfFiles();
+                    continue;
+                }
                 Log.error("accept failed: " + e.getMessage());
                 continue;
             }
             Thread.ofVirtual().name("wsexec-conn-" + socket.getPort()).start(() -> connection(socket));
+        }
+    }
+
+    private long lastOutOfFilesNanos = System.nanoTime() - 60_000_000_000L;
+
+    /**
+     * accept failed for want of a file descriptor (EMFILE): one line a minute, not one per attempt,
+     * and a pause, since accept fails again at once until a connection or job closes.
+     */
+    private void outOfFiles() {
+        long now = System.nanoTime();
+        if (now - lastOutOfFilesNanos >= 60_000_000_000L) {
+            lastOutOfFilesNanos = now;
+            Log.error("out of file descriptors with " + connections.get() + " connections open: new connections wait; "
+                    + "raise the open-files limit (ulimit -n, LimitNOFILE=) or lower --max-connections");
+        }
+        try {
+            Thread.sleep(100);
+        } catch (InterruptedException interrupted) {
+            Thread.currentThread().interrupt();
         }
     }
 
@@ -225,7 +280,11 @@ public final class Server implements AutoCloseable {
         Peer peer = new Peer(socket.getInetAddress(), socket.getPort());
         int count = connections.incrementAndGet();
         peakConnections.accumulateAndGet(count, Math::max);
-        int fromPeer = perAddress.merge(peer.address(), 1, Integer::sum);
+        // A trusted proxy carries many clients: they are counted by the address it forwards, once
+        // the request head is read. Everyone else is counted by the socket's address, at once.
+        boolean viaProxy = deployment.proxies().trusts(peer.address());
+        InetAddress counted = viaProxy ? null : peer.address();
+        int fromPeer = viaProxy ? 0 : perAddress.merge(peer.address(), 1, Integer::sum);
         // The request head must be complete within the handshake timeout; a slow or silent
         // client is cut off by closing its socket, which ends the blocked read.
         AtomicBoolean timedOut = new AtomicBoolean();
@@ -254,12 +313,40 @@ public final class Server implements AutoCloseable {
             PerMessageDeflate.Agreement deflate;
             try {
                 byte[] head = Handshake.readHead(in, config.maxHeadBytes());
+                try {
+                    request = HttpRequest.parse(head, head.length);
+                } catch (HandshakeException e) {
+                    if (observability.trace()) {
+                        Trace.head(peer, false, new String(head, StandardCharsets.ISO_8859_1));
+                    }
+                    throw e;
+                }
+                if (viaProxy) {
+                    peer = forwarded(peer, request);
+                }
                 if (observability.trace()) {
+                    // after the forwarding headers are read: behind a trusted proxy, the trace names the client
                     Trace.head(peer, false, new String(head, StandardCharsets.ISO_8859_1));
                 }
-                request = HttpRequest.parse(head, head.length);
+                if (viaProxy) {
+                    counted = peer.address();
+                    if (perAddress.merge(counted, 1, Integer::sum) > config.maxConnectionsPerAddress()) {
+                        throw new HandshakeException(429, "too many connections from " + counted.getHostAddress()
+                                + " (limit " + config.maxConnectionsPerAddress() + ")");
+                    }
+                }
+                String relative = relativeTarget(request.target());
+                if (relative == null) {
+                    deadline.cancel(false);
+                    byte[] response = outsideBasePath(request);
+                    traceResponse(peer, response);
+                    out.write(response);
+                    socket.shutdownOutput();
+                    return;
+                }
+                request = new HttpRequest(request.method(), relative, request.version(), request.headers());
                 if (!Handshake.isUpgradeRequest(request)) {
-                    config.access().checkHost(request);
+                    config.access().checkHost(request, peer);
                     deadline.cancel(false);
                     byte[] response = http(request, peer);
                     traceResponse(peer, response);
@@ -289,11 +376,13 @@ public final class Server implements AutoCloseable {
             InputStream frames = early.length == 0 ? socket.getInputStream()
                     : new SequenceInputStream(new ByteArrayInputStream(early), socket.getInputStream());
             String path = request.path();
+            Peer client = peer;
+            InetAddress countedAs = counted;
             // A fresh thread for the session: its stack holds only what waiting for the next frame
             // needs, not the deeper handshake frames (the stack of a parked virtual thread is heap,
             // and thousands of idle connections wait like this).
             Thread.ofVirtual().name("wsexec-ws-" + peer.port())
-                    .start(() -> serve(socket, frames, path, peer, admission, deflate));
+                    .start(() -> serve(socket, frames, path, client, admission, deflate, countedAs));
             handedOff = true;
         } catch (EOFException e) {
             // the client went away before finishing its request
@@ -311,14 +400,14 @@ public final class Server implements AutoCloseable {
         } finally {
             deadline.cancel(false);
             if (!handedOff) {
-                ended(socket, peer);
+                ended(socket, counted);
             }
         }
     }
 
     /** An open WebSocket connection, from after the 101 to its end. */
     private void serve(Socket socket, InputStream in, String path, Peer peer, AccessPolicy.Admission admission,
-                       PerMessageDeflate.Agreement deflate) {
+                       PerMessageDeflate.Agreement deflate, InetAddress counted) {
         try {
             WebSocket webSocket = new WebSocket(socket, in, config.limits(), new Trace(metrics, peer, observability.trace()), deflate);
             long openedNanos = System.nanoTime();
@@ -349,11 +438,12 @@ public final class Server implements AutoCloseable {
         } catch (RuntimeException e) {
             Log.error("connection " + peer + " failed: " + e);
         } finally {
-            ended(socket, peer);
+            ended(socket, counted);
         }
     }
 
-    private void ended(Socket socket, Peer peer) {
+    /** @param counted the address the connection counts against in the per-address limit; null for none */
+    private void ended(Socket socket, InetAddress counted) {
         int left = connections.decrementAndGet();
         int peak = peakConnections.get();
         if (peak >= HEAP_TRIM_PEAK && left * 4 <= peak && peakConnections.compareAndSet(peak, left)) {
@@ -361,7 +451,9 @@ public final class Server implements AutoCloseable {
             Log.info("connections fell from " + peak + " to " + left + ": returning their memory");
             Timers.after(1000, System::gc); // once the closes in flight are done
         }
-        perAddress.computeIfPresent(peer.address(), (address, n) -> n == 1 ? null : n - 1);
+        if (counted != null) {
+            perAddress.computeIfPresent(counted, (address, n) -> n == 1 ? null : n - 1);
+        }
         closeQuietly(socket);
     }
 
@@ -387,6 +479,42 @@ public final class Server implements AutoCloseable {
         }
         return Handshake.response(200, "text/plain; version=0.0.4; charset=utf-8", metrics.prometheus().getBytes(StandardCharsets.UTF_8),
                 Map.of("Cache-Control", "no-store"));
+    }
+
+    /** The client behind a trusted proxy, as its forwarding headers name it. */
+    private Peer forwarded(Peer proxy, HttpRequest request) {
+        TrustedProxies.Client client = deployment.proxies().client(proxy.address(), request);
+        if (client.address().equals(proxy.address()) && client.scheme() == null && client.host() == null) {
+            return proxy; // the proxy forwarded nothing (a health check of its own, say)
+        }
+        return new Peer(client.address(), proxy.port(), proxy.address(), client.scheme(), client.host());
+    }
+
+    /**
+     * The request target as the endpoints see it: without the {@code --base-path} prefix, starting
+     * with "/". Null when the target is outside the prefix. The prefix without its final slash
+     * ({@code /exec}) counts as outside, and is redirected to the prefix by {@link #outsideBasePath}.
+     */
+    String relativeTarget(String target) {
+        String base = deployment.basePath();
+        if (base.equals("/")) {
+            return target;
+        }
+        return target.startsWith(base) ? target.substring(base.length() - 1) : null;
+    }
+
+    /** 404 for anything outside the base path; a redirect from the prefix without its slash. */
+    private byte[] outsideBasePath(HttpRequest request) {
+        String base = deployment.basePath();
+        String withoutSlash = base.substring(0, base.length() - 1);
+        if (request.path().equals(withoutSlash) && !Handshake.isUpgradeRequest(request)) {
+            String query = request.query();
+            // Relative, so that it works whether or not a proxy in front kept the prefix.
+            return Handshake.response(301, "text/plain; charset=utf-8", "the console is one slash further\n".getBytes(StandardCharsets.UTF_8),
+                    Map.of("Location", base.substring(base.lastIndexOf('/', base.length() - 2) + 1) + (query.isEmpty() ? "" : "?" + query)));
+        }
+        metrics.handshakeFailures.increment("404");
+        return Handshake.errorResponse(new HandshakeException(404, "not found: this server lives under " + base));
     }
 
     private void traceResponse(Peer peer, byte[] response) {

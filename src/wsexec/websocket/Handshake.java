@@ -232,6 +232,7 @@ public final class Handshake {
         return switch (status) {
             case 101 -> "Switching Protocols";
             case 200 -> "OK";
+            case 301 -> "Moved Permanently";
             case 400 -> "Bad Request";
             case 401 -> "Unauthorized";
             case 403 -> "Forbidden";

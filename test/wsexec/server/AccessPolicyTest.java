@@ -288,7 +288,7 @@ class AccessPolicyTest {
         assertTrue(policy.indexOf("new ProcessBuilder(") > admissionClass, "ProcessBuilders are built only by an Admission");
         assertEquals(1, count(policy, "new Admission("), "one place makes Admissions");
         String admit = policy.substring(policy.indexOf("Admission admit("), policy.indexOf("new Admission("));
-        assertTrue(admit.contains("checkHost(request)") && admit.contains("originAllowed(") && admit.contains("tokenPresented("),
+        assertTrue(admit.contains("checkHost(request, peer)") && admit.contains("originAllowed(") && admit.contains("tokenPresented("),
                 "admit() checks Host, Origin and token before it makes an Admission");
         String job = policy.substring(policy.indexOf("ProcessBuilder job("));
         job = job.substring(0, job.indexOf("new ProcessBuilder("));

@@ -387,7 +387,7 @@ class ObservabilityTest {
         assertEquals(Log.Format.JSON, echo.logFormat());
         CommandLine.UsageException e = org.junit.jupiter.api.Assertions.assertThrows(CommandLine.UsageException.class,
                 () -> CommandLine.parse(new String[] {"serve", "--log-format", "xml"}));
-        assertEquals("--log-format must be text or json, got 'xml'", e.getMessage());
+        assertEquals("--log-format must be text, json or journal, got 'xml'", e.getMessage());
         org.junit.jupiter.api.Assertions.assertThrows(CommandLine.UsageException.class,
                 () -> CommandLine.parse(new String[] {"serve", "--trace=yes"}));
     }

@@ -46,6 +46,17 @@ public final class TestServer implements AutoCloseable {
         return new TestServer(new Server(serverConfig, endpoint).start(), endpoint);
     }
 
+    /** A server placed as {@code --base-path} and {@code --trusted-proxy} say. */
+    public static TestServer exec(Server.Config serverConfig, ExecEndpoint.Config config, Server.Deployment deployment) throws IOException {
+        return exec(serverConfig, config, deployment, Server.Observability.DEFAULTS);
+    }
+
+    public static TestServer exec(Server.Config serverConfig, ExecEndpoint.Config config, Server.Deployment deployment,
+                                  Server.Observability observability) throws IOException {
+        ExecEndpoint endpoint = new ExecEndpoint(config);
+        return new TestServer(new Server(serverConfig, endpoint, observability, deployment).start(), endpoint);
+    }
+
     /** A loopback server's config with an access policy of the test's choosing (token, origins, --allow…). */
     public static Server.Config serverConfig(AccessPolicy access) {
         return serverConfig(WebSocketLimits.DEFAULTS.withCloseTimeout(Duration.ofSeconds(2))).withAccess(access);
