@@ -15,7 +15,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import wsexec.common.Log;
-import wsexec.testing.RawClient;
+import wsexec.websocket.RawClient;
 
 /**
  * serve --base-path and --trusted-proxy over real sockets: what lives under the prefix, which
