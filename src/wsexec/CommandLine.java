@@ -131,6 +131,9 @@ public final class CommandLine {
               --idle-timeout TIME        close a connection with no job and no message for this long (default 10m; 0 off)
               --base-path PATH           serve everything (WebSocket, console, /healthz, /metrics) under PATH, e.g.
                                          /exec/; anything outside it is 404 (default /)
+              --instance NAME            this server's name behind a gateway: job ids start with it, jobs get
+                                         WSEXEC_INSTANCE; ?instance= or ?job= of another instance is 421
+                                         (default: the host name, cut to a-z 0-9 -, at most 32 characters)
               --trusted-proxy CIDR       believe Forwarded / X-Forwarded-For / -Proto / -Host from peers in CIDR, e.g.
                                          127.0.0.1/32 (repeatable; default: none, the headers are ignored)
 
@@ -163,6 +166,11 @@ public final class CommandLine {
                                          (default 1h); reconnect and resume byte-exact. A hang-up (the
                                          terminal closed) detaches and leaves the job running
               --detach                   start the job kept (--keep's time, default 1h), print its id, exit 0
+              --on HOSTS                 run on several instances at once: a,b,c (names behind one --url
+                                         gateway), 'all' (the gateway's GET instances), or give several --url;
+                                         each line is prefixed 'NAME: '; exit 0 only if every host exited 0
+              --no-prefix                with --on: lines without the 'NAME: ' prefix (still never cut)
+              --max-parallel N           with --on: at most N hosts connected at once (default 64)
               One word is run by the server's shell (/bin/sh -c); several words are run as a
               program with those arguments, without a shell.
 
@@ -308,6 +316,7 @@ public final class CommandLine {
         boolean metricsPublic = false;
         Log.Format logFormat = Log.Format.TEXT;
         String basePath = "/";
+        String instance = Server.Deployment.defaultInstance();
         List<TrustedProxies.Cidr> trustedProxies = new ArrayList<>();
         Flags flags = new Flags(args);
         for (String flag = flags.next(); flag != null; flag = flags.next()) {
@@ -316,6 +325,12 @@ public final class CommandLine {
                     return new SubcommandHelp(section("serve"));
                 }
                 case "--base-path" -> basePath = basePath(flags.value(flag));
+                case "--instance" -> {
+                    instance = flags.value(flag);
+                    if (!Server.Deployment.isInstanceName(instance)) {
+                        throw new UsageException("--instance is 1 to 32 of a-z, 0-9 and '-', got '" + instance + "'");
+                    }
+                }
                 case "--trusted-proxy" -> trustedProxies.add(cidr(flags.value(flag)));
                 case "--port" -> port = port(flags.value(flag));
                 case "--bind" -> bind = flags.value(flag);
@@ -406,7 +421,7 @@ public final class CommandLine {
         ProgramEndpoint.Config programConfig = program
                 ? new ProgramEndpoint.Config(passStderr, passEnv, killGrace, ProgramEndpoint.Config.DEFAULT_MAX_LINE_BYTES, stdinBuffer) : null;
         return new Serve(server, exec, killGrace, programConfig, new Server.Observability(trace, metricsPublic), logFormat,
-                new Server.Deployment(basePath, new TrustedProxies(trustedProxies)));
+                new Server.Deployment(basePath, new TrustedProxies(trustedProxies), instance));
     }
 
     /** One subcommand's part of {@link #USAGE}: from its "options:" heading to the next subcommand's. */
@@ -539,6 +554,10 @@ public final class CommandLine {
 
     private static Command parseRun(List<String> args) throws UsageException {
         URI url = URI.create("ws://127.0.0.1:8023/");
+        List<URI> urls = new ArrayList<>();
+        String on = null;
+        boolean noPrefix = false;
+        int maxParallel = RunOptions.Multi.DEFAULT_MAX_PARALLEL;
         boolean json = false;
         boolean pty = false;
         String cwd = null;
@@ -556,7 +575,13 @@ public final class CommandLine {
                 case "--help" -> {
                     return new SubcommandHelp(section("run"));
                 }
-                case "--url" -> url = wsUrl(flags.value(flag));
+                case "--url" -> {
+                    url = wsUrl(flags.value(flag));
+                    urls.add(url);
+                }
+                case "--on" -> on = flags.value(flag);
+                case "--no-prefix" -> noPrefix = flags.present(flag);
+                case "--max-parallel" -> maxParallel = positive(flag, flags.value(flag));
                 case "--json" -> json = flags.present(flag);
                 case "--pty" -> pty = flags.present(flag);
                 case "--cwd" -> cwd = flags.value(flag);
@@ -591,8 +616,24 @@ public final class CommandLine {
         if (detach && keep == null) {
             keep = RunOptions.DEFAULT_KEEP;
         }
+        RunOptions.Multi multi = null;
+        if (on != null || urls.size() > 1) {
+            List<String> hosts = on == null || on.equals("all") ? List.of() : List.of(on.split(","));
+            if (hosts.stream().anyMatch(h -> !h.matches("[a-z0-9-]{1,32}"))) {
+                throw new UsageException("--on takes instance names (a-z, 0-9, '-') separated by commas, or 'all'; got '" + on + "'");
+            }
+            if (on != null && urls.size() > 1) {
+                throw new UsageException("give either --on NAMES with one --url (a gateway), or several --url without --on");
+            }
+            if (keep != null || detach || pty) {
+                throw new UsageException("--on runs one job on each host and waits for them: not with --keep, --detach or --pty");
+            }
+            multi = new RunOptions.Multi(on == null ? null : on.equals("all") ? List.of() : hosts, List.copyOf(urls), noPrefix, maxParallel);
+        } else if (noPrefix) {
+            throw new UsageException("--no-prefix is for --on");
+        }
         return new Run(new RunOptions(url, json, pty, cwd, Map.copyOf(env), connectTimeout, killAfter, List.copyOf(command), token, tokenFile,
-                cacert, RunOptions.Mode.RUN, keep, detach, null, "start", false));
+                cacert, RunOptions.Mode.RUN, keep, detach, null, "start", false, multi));
     }
 
     /** {@code attach JOB}: the connection options of run, plus where to start and whether to watch only. */
@@ -667,7 +708,7 @@ public final class CommandLine {
                 throw new UsageException("--cacert is for wss:// URLs, got " + url);
             }
             return new RunOptions(url, json, false, null, Map.of(), connectTimeout, Duration.ofSeconds(3), List.of(), token, tokenFile,
-                    cacert, mode, mode == RunOptions.Mode.ATTACH ? RunOptions.DEFAULT_KEEP : null, false, job, from, readOnly);
+                    cacert, mode, mode == RunOptions.Mode.ATTACH ? RunOptions.DEFAULT_KEEP : null, false, job, from, readOnly, null);
         }
     }
 

@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.CountDownLatch;
 import wsexec.client.Client;
+import wsexec.client.MultiRun;
 import wsexec.common.AccessToken;
 import wsexec.common.Log;
 import wsexec.common.OpenFiles;
@@ -90,6 +91,9 @@ public final class Main {
         }
         // Not a pattern switch: its first run spins a class at run time (SwitchBootstraps), which
         // cost tens of milliseconds of every start (bench/README.md, Start-up).
+        if (command instanceof CommandLine.Run run && run.options().multi() != null) {
+            return new MultiRun(run.options(), out, err).run(ownProcess);
+        }
         if (command instanceof CommandLine.Run run) {
             return new Client(run.options(), in != null ? in : Client.standardInput(), out, err).run(ownProcess);
         }

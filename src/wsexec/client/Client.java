@@ -77,6 +77,10 @@ public final class Client implements WebSocket.Listener {
     private volatile CountDownLatch connected = new CountDownLatch(1);
     private HttpClient http;
     private String token;
+    /** When the current connection last brought anything (a message, a Ping, a Pong). */
+    private volatile long lastReceivedNanos = System.nanoTime();
+    /** Silence after which the watchdog pings the server: a write is what finds a reset connection. */
+    static final long PING_AFTER_MILLIS = 2000;
     /** The controlling terminal at start (field 7 of /proc/self/stat), 0 for none: to tell a hang-up. */
     private final long terminalAtStart = controllingTerminal();
 
@@ -174,7 +178,7 @@ public final class Client implements WebSocket.Listener {
         this.token = token;
         keptJob = options.job();
         try {
-            webSocket = connect();
+            connect(); // onOpen makes it the current one
             connected.countDown();
         } catch (ExecutionException e) {
             err.println("wsexec: cannot connect to " + options.url() + ": " + describe(e.getCause()));
@@ -198,6 +202,7 @@ public final class Client implements WebSocket.Listener {
         if (!send(first)) {
             return status;
         }
+        Thread watchdog = Thread.ofVirtual().name("wsexec-watchdog").start(this::watch);
         // Only run gives our stdin to the job: attach must not close a kept job's stdin when ours ends.
         Thread stdin = options.mode() != RunOptions.Mode.RUN || options.detach() ? null
                 : Thread.ofPlatform().name("wsexec-stdin").daemon(true).start(this::forwardStdin);
@@ -209,6 +214,7 @@ public final class Client implements WebSocket.Listener {
         if (stdin != null) {
             stdin.interrupt();
         }
+        watchdog.interrupt();
         if (closeWhenDone) {
             closeCleanly();
         }
@@ -299,6 +305,22 @@ public final class Client implements WebSocket.Listener {
         err.flush();
         // System.exit would block forever inside a hook; the remote code is the answer.
         Runtime.getRuntime().halt(status);
+    }
+
+    /**
+     * Ctrl-C for a client that is not the whole process ({@code run --on} runs several): INT to
+     * the job now, KILL after {@code --kill-after} if it has not ended; returns once it has (or
+     * 5 s after the KILL).
+     */
+    void stop() {
+        if (exited) {
+            return;
+        }
+        signalJob("INT");
+        if (!awaitDone(options.killAfter().toMillis())) {
+            signalJob("KILL");
+            awaitDone(5000);
+        }
     }
 
     private void signalJob(String signal) {
@@ -465,6 +487,59 @@ public final class Client implements WebSocket.Listener {
         return false;
     }
 
+    /**
+     * Finds a connection that died without a word. The JDK's client does not always report a reset
+     * that arrives while it waits for input (measured here: a relay that resets the connection mid
+     * output left {@code run} waiting forever, and the error came only with the next send). So after
+     * {@link #PING_AFTER_MILLIS} of silence we send a Ping: on a live connection the server's Pong
+     * answers it, on a dead one the write fails and the loss is handled (reconnect, or 255).
+     */
+    private void watch() {
+        byte[] payload = "wsexec-client".getBytes(StandardCharsets.US_ASCII);
+        while (!exited) {
+            try {
+                Thread.sleep(PING_AFTER_MILLIS / 2);
+            } catch (InterruptedException e) {
+                return;
+            }
+            WebSocket ws = webSocket;
+            if (ws == null || connected.getCount() > 0 || System.nanoTime() - lastReceivedNanos < PING_AFTER_MILLIS * 1_000_000) {
+                continue;
+            }
+            if (!sendLock.tryLock()) {
+                continue; // a send is under way: it will find a dead connection itself
+            }
+            try {
+                ws.sendPing(ByteBuffer.wrap(payload)).get(options.connectTimeout().toMillis(), TimeUnit.MILLISECONDS);
+            } catch (ExecutionException e) {
+                lost(ws, describe(e.getCause()));
+            } catch (TimeoutException e) {
+                // the socket is full: the server is slow to read, not gone
+            } catch (InterruptedException e) {
+                return;
+            } finally {
+                sendLock.unlock();
+            }
+        }
+    }
+
+    @Override
+    public CompletionStage<?> onPong(WebSocket ws, ByteBuffer message) {
+        if (ws == webSocket) {
+            lastReceivedNanos = System.nanoTime();
+        }
+        ws.request(1);
+        return null;
+    }
+
+    @Override
+    public CompletionStage<?> onPing(WebSocket ws, ByteBuffer message) {
+        if (ws == webSocket) {
+            lastReceivedNanos = System.nanoTime();
+        }
+        return WebSocket.Listener.super.onPing(ws, message);
+    }
+
     /** Whether a lost connection is resumed rather than the end of the run. */
     private boolean canResume() {
         return options.keep() != null && keptJob != null && options.mode() != RunOptions.Mode.JOBS && !options.detach();
@@ -503,8 +578,7 @@ public final class Client implements WebSocket.Listener {
                 pause = Math.min(5000, pause * 2);
                 prefixLength = 0; // a binary message cut in the middle is not continued
                 text.setLength(0);
-                WebSocket ws = connect();
-                webSocket = ws;
+                WebSocket ws = connect(); // onOpen made it the current one
                 sendLock.lock();
                 try {
                     ws.sendText(attachRequest(null), true).get();
@@ -529,11 +603,23 @@ public final class Client implements WebSocket.Listener {
         }
     }
 
+    /**
+     * The connection is open: from now on its callbacks are the current ones. (Set here, not when
+     * {@code buildAsync} completes: the first messages may arrive before that future's caller runs.)
+     */
+    @Override
+    public void onOpen(WebSocket ws) {
+        webSocket = ws;
+        lastReceivedNanos = System.nanoTime();
+        ws.request(1);
+    }
+
     @Override
     public CompletionStage<?> onText(WebSocket ws, CharSequence data, boolean last) {
         if (ws != webSocket) {
             return null; // an old connection's last frames: the new one carries on from our offsets
         }
+        lastReceivedNanos = System.nanoTime();
         text.append(data);
         if (last) {
             String message = text.toString();
@@ -555,6 +641,7 @@ public final class Client implements WebSocket.Listener {
         if (ws != webSocket) {
             return null;
         }
+        lastReceivedNanos = System.nanoTime();
         int needed = prefixLength < 2 ? 2 : 2 + (prefix[1] & 0xFF);
         while (prefixLength < needed && data.hasRemaining()) {
             prefix[prefixLength++] = data.get();

@@ -75,6 +75,7 @@ public final class ExecEndpoint implements Server.Endpoint {
 
     private final Config config;
     private final KeptJobs kept;
+    private volatile String instance = Server.Deployment.defaultInstance();
     private final AtomicInteger runningJobs = new AtomicInteger();
     private final Set<Session> sessions = ConcurrentHashMap.newKeySet();
     private volatile Metrics metrics = new Metrics();
@@ -107,6 +108,17 @@ public final class ExecEndpoint implements Server.Endpoint {
     public void attach(Metrics serverMetrics) {
         this.metrics = serverMetrics;
         serverMetrics.kept = kept;
+    }
+
+    @Override
+    public void attach(Metrics serverMetrics, String instance) {
+        attach(serverMetrics);
+        this.instance = instance;
+    }
+
+    /** This server's name among instances: the prefix of every job id. */
+    String instance() {
+        return instance;
     }
 
     /** Where jobs are counted: the server's counters once attached. */

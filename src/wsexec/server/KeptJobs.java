@@ -37,11 +37,14 @@ final class KeptJobs implements Metrics.KeptGauges {
         this.endpoint = endpoint;
     }
 
-    /** A new server-wide job id: 128 random bits, URL-safe base64 (22 characters). */
-    static String newId() {
+    /**
+     * A new server-wide job id: {@code INSTANCE.RANDOM}, the random part 128 bits in URL-safe
+     * base64 (22 characters). The instance part lets a gateway route {@code ?job=} by itself.
+     */
+    static String newId(String instance) {
         byte[] bits = new byte[16];
         RANDOM.nextBytes(bits);
-        return Base64.getUrlEncoder().withoutPadding().encodeToString(bits);
+        return instance + "." + Base64.getUrlEncoder().withoutPadding().encodeToString(bits);
     }
 
     /** Takes a place for a kept job; null when {@code --max-kept-jobs} are kept already. */
@@ -53,7 +56,7 @@ final class KeptJobs implements Metrics.KeptGauges {
             }
             Kept kept;
             try {
-                kept = new Kept(newId(), command, keep, endpoint.config().keep());
+                kept = new Kept(newId(endpoint.instance()), command, keep, endpoint.config().keep());
             } catch (IOException e) {
                 Log.error("cannot keep a job's log in " + endpoint.config().keep().dir() + ": " + e.getMessage());
                 return null;
@@ -231,7 +234,7 @@ final class KeptJobs implements Metrics.KeptGauges {
         /** One entry of the {@code jobs} answer. */
         String describe() {
             Job.Exit end = exit.getNow(null);
-            Json.ObjectWriter o = Json.object().field("job", id).field("command", command)
+            Json.ObjectWriter o = Json.object().field("job", id).field("instance", endpoint.instance()).field("command", command)
                     .field("pid", job == null ? -1 : job.pid())
                     .field("state", end == null ? "running" : "exited");
             if (end != null) {

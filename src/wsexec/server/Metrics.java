@@ -79,7 +79,7 @@ final class Metrics {
 
     /** The body of {@code GET /healthz}. */
     String health() {
-        return Json.object().field("status", "ok").field("version", Version.VERSION).field("uptimeSeconds", uptimeSeconds())
+        return Json.object().field("status", "ok").field("instance", instance).field("version", Version.VERSION).field("uptimeSeconds", uptimeSeconds())
                 .field("connections", connectionsOpen.get()).field("runningJobs", jobsRunning.get()).toString() + "\n";
     }
 
@@ -104,10 +104,14 @@ final class Metrics {
     }
 
     volatile KeptGauges kept;
+    /** This server's name among instances ({@code --instance}). */
+    volatile String instance = "wsexec";
 
     /** The Prometheus text exposition of every counter. */
     String prometheus() {
         StringBuilder out = new StringBuilder(2048);
+        out.append("# HELP wsexec_info This server: its instance name and version.\n# TYPE wsexec_info gauge\n")
+                .append("wsexec_info{instance=\"").append(instance).append("\",version=\"").append(Version.VERSION).append("\"} 1\n");
         gauge(out, "wsexec_connections_open", "Open WebSocket connections.", connectionsOpen.get());
         counter(out, "wsexec_connections_total", "WebSocket connections accepted since start.", connectionsTotal.sum());
         counter(out, "wsexec_connections_rejected_total", "Connections refused before the upgrade, by reason.", connectionsRejected);

@@ -63,6 +63,11 @@ public final class Server implements AutoCloseable {
         /** The server's counters, for the endpoint to count its jobs in; called once, before the first connection. */
         default void attach(Metrics metrics) {
         }
+
+        /** As {@link #attach(Metrics)}, with the name of this instance ({@code --instance}) for its jobs. */
+        default void attach(Metrics metrics, String instance) {
+            attach(metrics);
+        }
     }
 
     /**
@@ -77,18 +82,45 @@ public final class Server implements AutoCloseable {
     }
 
     /**
-     * Where the server sits: the path prefix it lives under ({@code --base-path}) and the reverse
-     * proxies whose forwarding headers it believes ({@code --trusted-proxy}).
+     * Where the server sits: the path prefix it lives under ({@code --base-path}), the reverse
+     * proxies whose forwarding headers it believes ({@code --trusted-proxy}), and its name among
+     * the instances behind one gateway ({@code --instance}).
      *
      * @param basePath starts and ends with "/"; "/" for none
+     * @param instance {@code [a-z0-9-]}, 1 to 32 characters: the prefix of this server's job ids
      */
-    public record Deployment(String basePath, TrustedProxies proxies) {
+    public record Deployment(String basePath, TrustedProxies proxies, String instance) {
         public static final Deployment DEFAULTS = new Deployment("/", TrustedProxies.NONE);
 
         public Deployment {
             if (!basePath.startsWith("/") || !basePath.endsWith("/")) {
                 throw new IllegalArgumentException("a base path starts and ends with '/', got '" + basePath + "'");
             }
+            if (!isInstanceName(instance)) {
+                throw new IllegalArgumentException("an instance name is 1 to 32 of a-z, 0-9 and '-', got '" + instance + "'");
+            }
+        }
+
+        /** On the default instance: this host's name. */
+        public Deployment(String basePath, TrustedProxies proxies) {
+            this(basePath, proxies, defaultInstance());
+        }
+
+        public static boolean isInstanceName(String name) {
+            return name != null && name.matches("[a-z0-9-]{1,32}");
+        }
+
+        /** The host name, lower case, cut to {@code [a-z0-9-]} and 32 characters; "wsexec" if nothing is left. */
+        public static String defaultInstance() {
+            String host;
+            try {
+                host = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/sys/kernel/hostname")).strip();
+            } catch (IOException | RuntimeException e) {
+                host = System.getenv().getOrDefault("HOSTNAME", "");
+            }
+            String name = host.toLowerCase(java.util.Locale.ROOT).replaceAll("[^a-z0-9-]", "");
+            name = name.length() > 32 ? name.substring(0, 32) : name;
+            return name.isEmpty() ? "wsexec" : name;
         }
     }
 
@@ -190,7 +222,8 @@ public final class Server implements AutoCloseable {
         this.deployment = deployment;
         this.endpoint = endpoint;
         this.observability = observability;
-        endpoint.attach(metrics);
+        metrics.instance = deployment.instance();
+        endpoint.attach(metrics, deployment.instance());
         if (config.tls() != null) {
             SSLServerSocket tlsSocket = (SSLServerSocket) config.tls().getServerSocketFactory().createServerSocket();
             tlsSocket.setSSLParameters(Tls.parameters(config.tls()));
@@ -357,6 +390,7 @@ public final class Server implements AutoCloseable {
                 String accept = Handshake.accept(request);
                 // The one decision on who may connect: Host, Origin, token — before the 101.
                 admission = config.access().admit(request, peer, port(), tls());
+                misdirected(request);
                 // RFC 7692 §5: the first permessage-deflate offer we can honour, or none
                 deflate = PerMessageDeflate.negotiate(request, config.limits().deflate());
                 if (!deadline.cancel(false)) {
@@ -479,6 +513,28 @@ public final class Server implements AutoCloseable {
         }
         return Handshake.response(200, "text/plain; version=0.0.4; charset=utf-8", metrics.prometheus().getBytes(StandardCharsets.UTF_8),
                 Map.of("Cache-Control", "no-store"));
+    }
+
+    /**
+     * A connection that names its target in the URL ({@code ?instance=NAME}, or {@code ?job=J}
+     * whose id starts with its instance's name) and came to another instance was routed wrong by
+     * the gateway in front: RFC 9110 §15.5.20, 421 Misdirected Request, saying which instance this
+     * is, so that a wrong gateway config shows at once instead of as {@code no_such_job}.
+     */
+    private void misdirected(HttpRequest request) throws HandshakeException {
+        String query = request.query();
+        if (query.isEmpty()) {
+            return;
+        }
+        String ours = deployment.instance();
+        String instance = AccessPolicy.queryParameter(query, "instance");
+        String job = AccessPolicy.queryParameter(query, "job");
+        String wanted = instance != null ? instance : job != null && job.indexOf('.') > 0 ? job.substring(0, job.indexOf('.')) : null;
+        if (wanted != null && !wanted.equals(ours)) {
+            throw new HandshakeException(421, "this is instance '" + ours + "', not '" + wanted + "'"
+                    + (instance == null ? " (job " + job + ")" : "") + ": the gateway routed this connection to the wrong instance",
+                    Map.of("X-Wsexec-Instance", ours));
+        }
     }
 
     /** The client behind a trusted proxy, as its forwarding headers name it. */

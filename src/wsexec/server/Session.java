@@ -391,6 +391,7 @@ final class Session {
             error(id, "too_many_jobs", "the server already runs " + jobs(config().maxJobs()) + " (--max-jobs)");
             return;
         }
+        String jobId = kept != null ? kept.id : KeptJobs.newId(endpoint.instance());
         Process process;
         try {
             if (cwd != null) {
@@ -400,6 +401,9 @@ final class Session {
                 builder.environment().putAll(Commands.lineBufferedEnvironment(builder.environment().get("LD_PRELOAD")));
             }
             builder.environment().putAll(env);
+            // Every job knows where it runs and under which server-wide id (issue #22).
+            builder.environment().put("WSEXEC_INSTANCE", endpoint.instance());
+            builder.environment().put("WSEXEC_JOB", jobId);
             process = builder.start();
         } catch (IOException | RuntimeException e) {
             endpoint.releaseJob();
@@ -416,9 +420,10 @@ final class Session {
             attachments.put(id, attachment);
             endpoint.metrics().jobStarted();
             Log.event("job.started", "kept job " + kept.id + " started (pid " + process.pid() + ") for " + peer + " as " + id,
-                    "peer", peer.toString(), "id", id, "job", kept.id, "pid", process.pid());
+                    "peer", peer.toString(), "id", id, "job", kept.id, "instance", endpoint.instance(), "pid", process.pid());
             Events.jobStarted(kept.id, process.pid());
-            send(Json.object().field("type", "started").field("id", id).field("job", kept.id).field("pid", process.pid()).toString());
+            send(Json.object().field("type", "started").field("id", id).field("job", kept.id).field("instance", endpoint.instance())
+                    .field("pid", process.pid()).toString());
             attachment.start();
             job.start(timeoutMs);
             return;
@@ -427,9 +432,10 @@ final class Session {
         jobs.put(id, job);
         endpoint.metrics().jobStarted();
         Log.event("job.started", "job " + id + " started (pid " + process.pid() + ") for " + peer,
-                "peer", peer.toString(), "id", id, "pid", process.pid());
-        Events.jobStarted(id, process.pid());
-        send(Json.object().field("type", "started").field("id", id).field("pid", process.pid()).toString());
+                "peer", peer.toString(), "id", id, "job", jobId, "instance", endpoint.instance(), "pid", process.pid());
+        Events.jobStarted(jobId, process.pid());
+        send(Json.object().field("type", "started").field("id", id).field("job", jobId).field("instance", endpoint.instance())
+                .field("pid", process.pid()).toString());
         job.start(timeoutMs);
     }
 
@@ -528,7 +534,8 @@ final class Session {
         attachments.put(id, attachment);
         Log.event("job.attached", "kept job " + kept.id + " attached by " + peer + " as " + id + (attachment.readOnly ? " (read-only)" : ""),
                 "peer", peer.toString(), "id", id, "job", kept.id);
-        send(Json.object().field("type", "started").field("id", id).field("job", kept.id).field("pid", kept.job.pid())
+        send(Json.object().field("type", "started").field("id", id).field("job", kept.id).field("instance", endpoint.instance())
+                .field("pid", kept.job.pid())
                 .field("readOnly", attachment.readOnly).toString());
         attachment.start();
     }
