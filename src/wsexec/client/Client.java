@@ -165,12 +165,20 @@ public final class Client implements WebSocket.Listener {
         }
     }
 
+    /**
+     * Opens a connection. One to a kept job names it in the URL ({@code ?job=J}): a gateway in
+     * front of several instances routes it to the one that runs the job (docs/DEPLOY.md).
+     */
     private WebSocket connect() throws ExecutionException, TimeoutException, InterruptedException {
         WebSocket.Builder builder = http.newWebSocketBuilder().connectTimeout(options.connectTimeout());
         if (token != null) {
             builder.header("Authorization", "Bearer " + token);
         }
-        return builder.buildAsync(options.url(), this).get(options.connectTimeout().toMillis() + 1000, TimeUnit.MILLISECONDS);
+        java.net.URI url = keptJob != null && options.mode() != RunOptions.Mode.JOBS && !options.detach()
+                && (options.mode() == RunOptions.Mode.ATTACH || connected.getCount() > 0 && reconnecting.get())
+                ? MultiRun.withQuery(options.url(), "job=" + java.net.URLEncoder.encode(keptJob, StandardCharsets.UTF_8))
+                : options.url();
+        return builder.buildAsync(url, this).get(options.connectTimeout().toMillis() + 1000, TimeUnit.MILLISECONDS);
     }
 
     private int run(HttpClient http, String token, boolean interruptible) {
