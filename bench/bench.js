@@ -42,7 +42,7 @@ const W4_DEADLINE_MS = Number(process.env.BENCH_W4_DEADLINE_MS || 240000);
 // for it whatever the time given, and each new job costs it more: 60 s shows that and saves three minutes.
 const W4_SOCKETIO_DEADLINE_MS = Number(process.env.BENCH_W4_SOCKETIO_DEADLINE_MS || 60000);
 const ONLY = process.env.BENCH_ONLY ? process.env.BENCH_ONLY.split(',') : null; // server names
-const WORKLOADS = process.env.BENCH_WORKLOADS ? process.env.BENCH_WORKLOADS.split(',') : ['W1', 'W1-10M', 'W3', 'W2', 'W4', 'W5'];
+const WORKLOADS = process.env.BENCH_WORKLOADS ? process.env.BENCH_WORKLOADS.split(',') : ['W1', 'W1-10M', 'W3', 'W2', 'W4', 'W5', 'W6'];
 const began = Date.now();
 const now = () => Number(process.hrtime.bigint()) / 1e6;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -283,6 +283,70 @@ function runJvmAlone(opts, runs) {
     return { workload: 'W5', server: 'jvm', label, runs: timeJava([...opts, '-jar', JAR, 'version'], runs, label) };
 }
 
+// W6 (issue #22): `wsexec run --on` of W1 over three instances on this machine, against the same three
+// runs one after another (the sum of three single runs, each its own JVM, as a script would do it).
+// Every output line is checked: "NAME: N", each host's numbers complete and in order, no line cut.
+async function runOnThree(runs) {
+    const names = ['a', 'b', 'c'];
+    const servers = [];
+    for (const name of names) {
+        servers.push(await startServer({ proto: 'wsexec', cmd: (p) => wsexecServe(p, ['--no-line-buffer', '--instance', name]) }));
+    }
+    const cache = startupCache('wsexec-run');
+    const opts = cache ? cache.opts : [];
+    const cmd = `seq 1 ${W1_N}`;
+    const outFile = path.join(WORK, 'run-on.out');
+    const timeRun = (args) => {
+        const fd = fs.openSync(outFile, 'w');
+        const t0 = now();
+        const r = spawnSync(JAVA, [...opts, '-jar', JAR, 'run', ...args, '--', cmd], { encoding: 'utf8', stdio: ['ignore', fd, 'pipe'] });
+        const ms = now() - t0;
+        fs.closeSync(fd);
+        return { ms, status: r.status, stderr: (r.stderr || '').trim() };
+    };
+    const checkPrefixed = () => {
+        const next = { a: 1, b: 1, c: 1 };
+        for (const line of fs.readFileSync(outFile, 'utf8').split('\n')) {
+            if (line === '') continue;
+            const m = /^([abc]): (\d+)$/.exec(line);
+            if (!m) return `a line cut or mixed: ${JSON.stringify(line.slice(0, 80))}`;
+            if (Number(m[2]) !== next[m[1]]) return `host ${m[1]}: ${m[2]} where ${next[m[1]]} was due`;
+            next[m[1]]++;
+        }
+        return names.every((n) => next[n] === W1_N + 1) ? null : `incomplete: ${JSON.stringify(next)}`;
+    };
+    const hostsByName = names.map((n, i) => `127.0.0.1:${servers[i].port}`);
+    const on = [], serial = [];
+    try {
+        const urls = servers.flatMap((x) => ['--url', x.url]);
+        timeRun(urls); // warm-up, not counted
+        for (let i = 0; i < runs; i++) {
+            const r = timeRun(urls);
+            // with several --url the hosts are named by address: map them back to a, b, c for the check
+            let text = fs.readFileSync(outFile, 'utf8');
+            hostsByName.forEach((h, k) => { text = text.split(h + ': ').join(names[k] + ': '); });
+            fs.writeFileSync(outFile, text);
+            const bad = r.status !== 0 ? `exit ${r.status}: ${r.stderr}` : checkPrefixed();
+            on.push({ ms: r.ms, failure: bad });
+            let sum = 0, failure = null;
+            for (const x of servers) {
+                const one = timeRun(['--url', x.url]);
+                sum += one.ms;
+                if (one.status !== 0) failure = `exit ${one.status}`;
+            }
+            serial.push({ ms: sum, failure });
+            log(`W6 run ${i + 1}: --on ${r.ms.toFixed(0)} ms, three in a row ${sum.toFixed(0)} ms${bad ? ' FAIL ' + bad : ''}`);
+        }
+    } finally {
+        for (const x of servers) await stopServer(x);
+    }
+    const label = (cache ? `\`java ${cache.label} -jar\`` : 'plain `java -jar`');
+    return [
+        { workload: 'W6', server: 'wsexec-on', label: `\`wsexec run --url A --url B --url C\` (three instances, one JVM), ${label}; every line checked`, runs: on },
+        { workload: 'W6', server: 'wsexec-serial', label: `three \`wsexec run --url X\` one after another (three JVMs), ${label}: the sum`, runs: serial },
+    ];
+}
+
 async function runTrue(runs) {
     const s = await startServer(SERVERS.find((x) => x.name === 'wsexec'));
     const rows = [];
@@ -360,6 +424,7 @@ async function main() {
         W2: `W2 ${W2_LINES} lines, one per 10 ms: delay median / p99`,
         W5: 'W5 launch → first accepted handshake',
         'W5 run': 'W5 `run -- true` round trip',
+        W6: `W6 \`run --on\` of \`seq 1 ${W1_N}\` over 3 instances`,
     };
     const cmds = {
         W1: `seq 1 ${W1_N}`,
@@ -416,9 +481,12 @@ async function main() {
         }
         if (SERVERS.find((x) => x.name === 'wsexec')) for (const row of await runTrue(RUNS)) rows.push(Object.assign(row, { title: titles['W5 run'] }));
     }
+    if (WORKLOADS.includes('W6') && SERVERS.find((x) => x.name === 'wsexec')) {
+        for (const row of await runOnThree(RUNS)) rows.push(Object.assign(row, { title: titles.W6 }));
+    }
     rows.filter((r) => r.runs).forEach(summarize);
     // websocketd's figure is the reference for the × websocketd column of the W5 rows too
-    const order = ['W1', 'W1-10M', 'W3', 'W2', 'W4', 'W5', 'W5 run'];
+    const order = ['W1', 'W1-10M', 'W3', 'W2', 'W4', 'W5', 'W5 run', 'W6'];
     rows.sort((a, b) => order.indexOf(a.workload) - order.indexOf(b.workload));
 
     const seconds = ((Date.now() - began) / 1000).toFixed(0);

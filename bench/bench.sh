@@ -38,13 +38,13 @@ node bench/bench.js
 results=$(ls -t bench/results/*.md | head -1)
 {
     echo
-    echo "Codec, unmasking large frames (bench/java/UnmaskBench.java):"
+    echo "Codec, unmasking large frames (bench/java/wsexec/websocket/UnmaskBench.java):"
     echo
-    "$JAVA" -cp build/classes:build/bench-classes UnmaskBench | sed 's/^/    /'
+    "$JAVA" -cp build/classes:build/bench-classes wsexec.websocket.UnmaskBench | sed 's/^/    /'
     echo
-    echo "Echo path, 16-byte messages on one connection against \`wsexec echo\` (bench/java/EchoBench.java):"
+    echo "Echo path, 16-byte messages on one connection against \`wsexec echo\` (bench/java/wsexec/websocket/EchoBench.java):"
     echo
-    "$JAVA" -cp build/classes:build/bench-classes EchoBench "$JAVA" build/wsexec.jar | sed 's/^/    /'
+    "$JAVA" -cp build/classes:build/bench-classes wsexec.websocket.EchoBench "$JAVA" build/wsexec.jar | sed 's/^/    /'
     echo
     echo "Server hot path alone, OutputPump into a loopback socket (bench/java/wsexec/server/PumpBench.java):"
     echo

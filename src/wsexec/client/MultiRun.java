@@ -238,28 +238,33 @@ public final class MultiRun {
             this.instance = instance;
         }
 
+        /** Whole lines, prefixed, waiting to go out in one write. */
+        private final ByteArrayOutputStream block = new ByteArrayOutputStream();
+
         @Override
         public void write(int b) {
-            line.write(b);
-            if (b == '\n') {
-                emit();
-            }
+            write(new byte[] {(byte) b}, 0, 1);
         }
 
+        /**
+         * Every whole line of what came goes out prefixed, all of them in one locked write (a read of
+         * 64 KiB holds thousands of lines: one system call for them, not one each).
+         */
         @Override
         public void write(byte[] b, int off, int len) {
             int start = off;
             for (int i = off; i < off + len; i++) {
                 if (b[i] == '\n') {
                     line.write(b, start, i + 1 - start);
-                    emit();
+                    addLine();
                     start = i + 1;
                 }
             }
             line.write(b, start, off + len - start);
+            emit();
         }
 
-        private void emit() {
+        private void addLine() {
             byte[] bytes = line.toByteArray();
             line.reset();
             if (instance != null && bytes.length > 1 && bytes[0] == '{') {
@@ -267,20 +272,31 @@ public final class MultiRun {
                         + new String(bytes, 1, bytes.length - 1, StandardCharsets.UTF_8);
                 bytes = tagged.getBytes(StandardCharsets.UTF_8);
             }
+            block.write(prefix, 0, prefix.length);
+            block.write(bytes, 0, bytes.length);
+        }
+
+        private void emit() {
+            if (block.size() == 0) {
+                return;
+            }
             lines.lock();
             try {
-                target.write(prefix, 0, prefix.length);
-                target.write(bytes, 0, bytes.length);
+                block.writeTo(target);
                 target.flush();
+            } catch (IOException e) {
+                // our own stdout is gone: PrintStream remembers, as it does for a single run
             } finally {
                 lines.unlock();
             }
+            block.reset();
         }
 
         @Override
         public void close() {
             if (line.size() > 0) {
                 line.write('\n');
+                addLine();
                 emit();
             }
         }

@@ -1,3 +1,5 @@
+package wsexec.websocket;
+
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
@@ -10,12 +12,6 @@ import java.util.Arrays;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-
-import wsexec.websocket.FrameDecoder;
-import wsexec.websocket.FrameEncoder;
-import wsexec.websocket.FrameHeader;
-import wsexec.websocket.Opcode;
-import wsexec.websocket.ProtocolException;
 
 /**
  * The echo path (bench/README.md): starts {@code wsexec echo --port 0}, opens one connection and

@@ -1,10 +1,6 @@
-import java.nio.ByteBuffer;
+package wsexec.websocket;
 
-import wsexec.websocket.FrameDecoder;
-import wsexec.websocket.FrameEncoder;
-import wsexec.websocket.FrameHeader;
-import wsexec.websocket.Masking;
-import wsexec.websocket.Opcode;
+import java.nio.ByteBuffer;
 
 /**
  * Unmasking speed of the codec on large frames (bench/README.md, "echo path"): Masking.apply on
