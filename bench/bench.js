@@ -62,8 +62,12 @@ const TOKEN_FILE = path.join(WORK, 'token');
 fs.mkdirSync(WORK, { recursive: true });
 fs.writeFileSync(TOKEN_FILE, TOKEN, { mode: 0o600 });
 const urlFor = (proto, port) => `ws://127.0.0.1:${port}/` + (proto.startsWith('wsexec') ? `?token=${TOKEN}` : '');
+// The client offers permessage-deflate to every server, as a browser does; wsexec accepts it by default
+// since issue #20. The rows that measure the transport as before say --deflate off (the baseline jar has
+// no such flag, and no deflate); the -deflate rows turn it on.
 const wsexecServe = (port, extra = [], jar = JAR) => [JAVA, ...javaOpts(), '-jar', jar, 'serve', '--port', String(port), '--quiet', '--token-file', TOKEN_FILE,
-    '--max-connections', '20000', '--max-connections-per-address', '20000', '--max-jobs', '20000', ...extra];
+    '--max-connections', '20000', '--max-connections-per-address', '20000', '--max-jobs', '20000',
+    ...(jar === JAR && !extra.includes('--deflate') ? ['--deflate', 'off'] : []), ...extra];
 // BENCH_BASELINE_JAR=path: rows for an earlier build beside this one, in the same run (an earlier
 // release's jar, e.g. built from its commit with ./build.sh): "within noise of before" is then one table.
 const BASELINE_JAR = process.env.BENCH_BASELINE_JAR;
@@ -96,7 +100,11 @@ const SERVERS = [
         { name: 'wsexec-baseline', label: `wsexec (default), baseline jar ${path.basename(path.dirname(BASELINE_JAR))}/${path.basename(BASELINE_JAR)}`, proto: 'wsexec', cmd: (p) => wsexecServe(p, [], BASELINE_JAR), only: ['W1', 'W3'] },
         { name: 'wsexec-binary-baseline', label: 'wsexec --no-line-buffer, binary, baseline jar', proto: 'wsexec-binary', cmd: (p) => wsexecServe(p, ['--no-line-buffer'], BASELINE_JAR), only: ['W1', 'W3'] },
     ] : []),
+    // Issue #20: permessage-deflate (level 6, the default) with binary output frames, beside Node ws with
+    // deflate on; the floor row (the pipe plus Deflater alone on the same bytes) is added after the runs.
+    { name: 'wsexec-deflate', label: 'wsexec --no-line-buffer, binary output frames, permessage-deflate on (level 6)', proto: 'wsexec-binary', cmd: (p) => wsexecServe(p, ['--no-line-buffer', '--deflate', 'on']), only: ['W1', 'W3'] },
     { name: 'node-ws', label: 'Node ws + spawn', proto: 'raw', cmd: (p) => ['node', path.join(BENCH, 'peers/node-ws-server.js'), String(p)] },
+    { name: 'node-ws-deflate', label: 'Node ws + spawn, permessage-deflate on (ws defaults)', proto: 'raw', cmd: (p) => ['node', path.join(BENCH, 'peers/node-ws-server.js'), String(p), 'deflate'], only: ['W1', 'W3'] },
     { name: 'python', label: 'Python websockets, deflate off', proto: 'raw', cmd: (p) => ['/usr/bin/python3', path.join(BENCH, 'peers/python_server.py'), String(p), 'off'] },
     { name: 'python-deflate', label: 'Python websockets, deflate on', proto: 'raw', cmd: (p) => ['/usr/bin/python3', path.join(BENCH, 'peers/python_server.py'), String(p), 'deflate'] },
     { name: 'websocketd', label: 'websocketd 0.4.1', proto: 'websocketd', cmd: (p) => ['websocketd', '--port=' + p, '--address=127.0.0.1', '--loglevel=error', path.join(BENCH, 'peers/websocketd-wrapper.sh')] },
@@ -460,6 +468,20 @@ async function main() {
         } finally {
             await stopServer(s);
         }
+    }
+    // Issue #20's floor: the pipe's runs plus the time Deflater alone takes on the same output in 64 KiB
+    // messages at level 6 (bench/java/wsexec/websocket/DeflateFloor.java), measured now, in this run.
+    for (const w of ['W1', 'W3'].filter((x) => WORKLOADS.includes(x))) {
+        const pipeRow = rows.find((r) => r.workload === w && r.server === 'pipe');
+        if (!pipeRow || !SERVERS.find((x) => x.name === 'wsexec-deflate')) continue;
+        const file = path.join(WORK, `${w}.out`);
+        sh(`sh -c '${cmds[w].replace(/'/g, "'\\''")}' > ${file}`);
+        const floor = JSON.parse(spawnSync(JAVA, ['-cp', 'build/classes:build/bench-classes', 'wsexec.websocket.DeflateFloor', file, '6'],
+            { encoding: 'utf8', cwd: ROOT }).stdout);
+        log(`${w} Deflater alone: ${floor.ms.toFixed(1)} ms, ${floor.raw} -> ${floor.compressed} bytes (${(100 * floor.compressed / floor.raw).toFixed(1)} %)`);
+        rows.push({ workload: w, title: titles[w], server: 'deflate-floor',
+            label: `floor for deflate: the pipe + Deflater alone on the same bytes in 64 KiB messages, level 6 (${fmt(floor.ms)} ms; ${(100 * floor.compressed / floor.raw).toFixed(1)} % of raw)`,
+            runs: pipeRow.runs.filter((r) => !r.failure).map((r) => ({ ms: r.ms + floor.ms })) });
     }
     if (WORKLOADS.includes('W4')) {
         for (const server of SERVERS.filter((x) => x.cmd && wanted(x, 'W4'))) rows.push(await runIdle(server));

@@ -5,7 +5,8 @@
 const { WebSocketServer } = require('ws');
 const { spawn } = require('child_process');
 
-const wss = new WebSocketServer({ host: '127.0.0.1', port: Number(process.argv[2] || 0) });
+// argv[3] 'deflate': permessage-deflate on, with ws's own defaults (issue #20's comparison).
+const wss = new WebSocketServer({ host: '127.0.0.1', port: Number(process.argv[2] || 0), perMessageDeflate: process.argv[3] === 'deflate' });
 wss.on('listening', () => console.error('PORT ' + wss.address().port));
 wss.on('connection', (ws) => {
     ws.once('message', (command) => {

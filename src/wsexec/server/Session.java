@@ -433,7 +433,7 @@ final class Session {
         endpoint.metrics().jobStarted();
         Log.event("job.started", "job " + id + " started (pid " + process.pid() + ") for " + peer,
                 "peer", peer.toString(), "id", id, "job", jobId, "instance", endpoint.instance(), "pid", process.pid());
-        Events.jobStarted(jobId, process.pid());
+        Events.jobStarted(id, process.pid());
         send(Json.object().field("type", "started").field("id", id).field("job", jobId).field("instance", endpoint.instance())
                 .field("pid", process.pid()).toString());
         job.start(timeoutMs);

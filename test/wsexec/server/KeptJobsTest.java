@@ -105,7 +105,7 @@ class KeptJobsTest {
         assertEquals("started", started.get("type"), started.toString());
         String job = (String) started.get("job");
         assertNotNull(job, "a kept job's started event names the job");
-        assertTrue(job.matches("[A-Za-z0-9_-]{22,}"), "job ids are 128 random bits, URL-safe: " + job);
+        assertTrue(job.matches("[a-z0-9-]{1,32}\\.[A-Za-z0-9_-]{22}"), "job ids are the instance, a dot and 128 random bits, URL-safe: " + job);
         return job;
     }
 
