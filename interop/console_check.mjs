@@ -137,7 +137,7 @@ try {
     facts.kept.storedBeforeReload = await page.evaluate(() => JSON.parse(sessionStorage.getItem('wsexec-kept')));
     await page.reload();
     await page.waitForSelector('#status.open');
-    facts.kept.panesAfterReload = await page.$$eval('.job', (nodes) => nodes.length);
+    facts.kept.panesAfterReload = await page.$$eval('section.job', (nodes) => nodes.length);
     await page.waitForSelector(`.job[data-job="${keptJob}"][data-finished="true"]`, { timeout: 20000 });
     facts.kept.after = await paneAt(`.job[data-job="${keptJob}"]`);
     await page.waitForSelector(`.job[data-job="${goneJob}"][data-finished="true"]`);
@@ -148,8 +148,8 @@ try {
     await page.click('#list-kept');
     const row = `#kept tbody tr[data-job="${keptJob}"]`;
     await page.waitForSelector(row);
-    facts.list = await page.$eval(row, (tr) => Object.fromEntries([...tr.querySelectorAll('td[class]')]
-        .map((td) => [td.className, td.textContent])));
+    facts.list = await page.$eval(row, (tr) => Object.fromEntries([...tr.querySelectorAll('td[data-field]')]
+        .map((td) => [td.dataset.field, td.textContent])));
     await page.click(`${row} button.watch`);
     await page.waitForSelector(`.job[data-readonly="true"][data-job="${keptJob}"][data-finished="true"]`);
     facts.watch = await paneAt(`.job[data-readonly="true"][data-job="${keptJob}"]`);
@@ -171,7 +171,7 @@ try {
         await page.click('#list-kept');
         await page.waitForTimeout(100);
         lostRow = await page.$$eval(`#kept tbody tr[data-job="${lostJob}"]`, (rows) => rows.length === 0 ? null
-            : Object.fromEntries([...rows[0].querySelectorAll('td[class]')].map((td) => [td.className, td.textContent])));
+            : Object.fromEntries([...rows[0].querySelectorAll('td[data-field]')].map((td) => [td.dataset.field, td.textContent])));
     }
     facts.gap = { row: lostRow };
     await page.click(`#kept tbody tr[data-job="${lostJob}"] button.watch`);
@@ -180,6 +180,8 @@ try {
     facts.gap.firstLine = facts.gap.text.split('\n')[0];
     facts.gap.lastLine = facts.gap.text.trimEnd().split('\n').pop();
     facts.gap.text = undefined;
+    // No element of the kept-jobs list looks like a pane.
+    facts.gap.panesOutsideJobs = await page.$$eval('.job', (nodes) => nodes.filter((n) => n.parentElement.id !== 'jobs').length);
     facts.consoleErrors = consoleErrors;
     console.log(JSON.stringify(facts));
 } catch (e) {

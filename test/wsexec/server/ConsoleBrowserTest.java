@@ -169,6 +169,7 @@ class ConsoleBrowserTest {
         assertEquals(gap.get("firstLine") + "\n", gap.get("gapText"));
         assertEquals("100000", gap.get("lastLine"));
         assertEquals("0", gap.get("exitCode"));
+        assertEquals(0L, gap.get("panesOutsideJobs"), "the kept-jobs list took the panes' style");
 
         byte[] png = Files.readAllBytes(screenshot);
         assertTrue(png.length > 10_000 && png[1] == 'P' && png[2] == 'N' && png[3] == 'G', "no screenshot at " + screenshot);
