@@ -17,6 +17,9 @@ try {
     const consoleErrors = [];
     page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); });
     page.on('pageerror', (e) => consoleErrors.push(String(e)));
+    // What the page sends over its WebSockets (one per load), for the exec that asks for a keep.
+    const sentFrames = [];
+    page.on('websocket', (ws) => ws.on('framesent', (f) => sentFrames.push(String(f.payload))));
     // The page must run with nothing added to it: the injection check looks for this global.
     await page.goto(consoleUrl);
     await page.waitForSelector('#status.open');
@@ -32,7 +35,8 @@ try {
     };
     const finished = (id, timeout = 30000) =>
         page.waitForSelector(`.job[data-id="${id}"][data-finished="true"]`, { timeout });
-    const pane = (id) => page.$eval(`.job[data-id="${id}"]`, (node) => ({
+    const pane = (id) => paneAt(`.job[data-id="${id}"]`);
+    const paneAt = (selector, on = page) => on.$eval(selector, (node) => ({
         text: node.querySelector('pre').textContent,
         state: node.querySelector('.state').textContent,
         exitCode: node.dataset.exitCode ?? null,
@@ -41,6 +45,11 @@ try {
             .filter((t) => t !== 'span'),
         dropped: node.querySelector('.dropped').hidden ? '' : node.querySelector('.dropped').textContent,
         domLines: (node.querySelector('pre').textContent.match(/\n/g) || []).length,
+        gapText: [...node.querySelectorAll('pre .gap')].map((s) => s.textContent).join(''),
+        keptLabel: node.querySelector('.kept').hidden ? '' : node.querySelector('.kept').textContent,
+        // Signal buttons and the stdin line as the user sees them (a read-only watch has none).
+        visibleControls: [...node.querySelectorAll('[data-signal], form.stdin input')]
+            .filter((e) => e.getClientRects().length > 0).length,
     }));
 
     // 1. Five dates one second apart: a MutationObserver in the page records when each line appeared.
@@ -106,6 +115,73 @@ try {
     await finished(ticking);
     facts.killed = await pane(ticking);
     facts.killed.text = undefined;
+
+    // 7. A kept job outlives a reload of its page: the reloaded page reattaches from the start and
+    // shows every tick, then the exit code. A remembered job the server does not have is dropped.
+    await page.check('#keep');
+    const keptPane = await run('for i in 1 2 3 4 5; do echo tick $i; sleep 0.4; done; exit 3');
+    await page.uncheck('#keep');
+    await page.waitForFunction((id) => {
+        const node = document.querySelector(`.job[data-id="${id}"]`);
+        return node.dataset.job && node.querySelector('pre').textContent.includes('tick 1');
+    }, keptPane);
+    const keptJob = await page.$eval(`.job[data-id="${keptPane}"]`, (node) => node.dataset.job);
+    facts.kept = { job: keptJob, before: await pane(keptPane) };
+    facts.kept.execSent = sentFrames.filter((f) => f.includes('"exec"') && f.includes('sleep 0.4')).map((f) => JSON.parse(f));
+    const goneJob = 'AAAAAAAAAAAAAAAAAAAAAA';
+    await page.evaluate((gone) => {
+        const list = JSON.parse(sessionStorage.getItem('wsexec-kept') || '[]');
+        list.push({ job: gone, command: 'echo long gone' });
+        sessionStorage.setItem('wsexec-kept', JSON.stringify(list));
+    }, goneJob);
+    facts.kept.storedBeforeReload = await page.evaluate(() => JSON.parse(sessionStorage.getItem('wsexec-kept')));
+    await page.reload();
+    await page.waitForSelector('#status.open');
+    facts.kept.panesAfterReload = await page.$$eval('section.job', (nodes) => nodes.length);
+    await page.waitForSelector(`.job[data-job="${keptJob}"][data-finished="true"]`, { timeout: 20000 });
+    facts.kept.after = await paneAt(`.job[data-job="${keptJob}"]`);
+    await page.waitForSelector(`.job[data-job="${goneJob}"][data-finished="true"]`);
+    facts.kept.gone = await paneAt(`.job[data-job="${goneJob}"]`);
+    facts.kept.storedAfterReload = await page.evaluate(() => JSON.parse(sessionStorage.getItem('wsexec-kept')));
+
+    // 8. The list of kept jobs shows it; a read-only watch of it shows its output and no controls.
+    await page.click('#list-kept');
+    const row = `#kept tbody tr[data-job="${keptJob}"]`;
+    await page.waitForSelector(row);
+    facts.list = await page.$eval(row, (tr) => Object.fromEntries([...tr.querySelectorAll('td[data-field]')]
+        .map((td) => [td.dataset.field, td.textContent])));
+    await page.click(`${row} button.watch`);
+    await page.waitForSelector(`.job[data-readonly="true"][data-job="${keptJob}"][data-finished="true"]`);
+    facts.watch = await paneAt(`.job[data-readonly="true"][data-job="${keptJob}"]`);
+
+    // 9. Output a kept job printed while nobody watched, beyond the server's small --keep-buffer:
+    // a watch from the start shows a gap line, then the tail. A second tab starts the job and closes.
+    const other = await context.newPage();
+    await other.goto(consoleUrl);
+    await other.waitForSelector('#status.open');
+    await other.check('#keep');
+    await other.fill('#command', 'sleep 1; seq 1 100000');
+    await other.press('#command', 'Enter');
+    await other.waitForSelector('#jobs .job[data-job]');
+    const lostJob = await other.$eval('#jobs .job[data-job]', (node) => node.dataset.job);
+    await other.close();
+    let lostRow = null;
+    for (let tries = 0; tries < 100 && lostRow?.state !== 'exited'; tries++) {
+        await page.waitForTimeout(200);
+        await page.click('#list-kept');
+        await page.waitForTimeout(100);
+        lostRow = await page.$$eval(`#kept tbody tr[data-job="${lostJob}"]`, (rows) => rows.length === 0 ? null
+            : Object.fromEntries([...rows[0].querySelectorAll('td[data-field]')].map((td) => [td.dataset.field, td.textContent])));
+    }
+    facts.gap = { row: lostRow };
+    await page.click(`#kept tbody tr[data-job="${lostJob}"] button.watch`);
+    await page.waitForSelector(`.job[data-readonly="true"][data-job="${lostJob}"][data-finished="true"]`);
+    Object.assign(facts.gap, await paneAt(`.job[data-readonly="true"][data-job="${lostJob}"]`));
+    facts.gap.firstLine = facts.gap.text.split('\n')[0];
+    facts.gap.lastLine = facts.gap.text.trimEnd().split('\n').pop();
+    facts.gap.text = undefined;
+    // No element of the kept-jobs list looks like a pane.
+    facts.gap.panesOutsideJobs = await page.$$eval('.job', (nodes) => nodes.filter((n) => n.parentElement.id !== 'jobs').length);
     facts.consoleErrors = consoleErrors;
     console.log(JSON.stringify(facts));
 } catch (e) {

@@ -11,6 +11,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -33,6 +34,8 @@ class ConsoleBrowserTest {
     static final Path SCRIPT = Path.of("interop/console_check.mjs");
     static final Path PLAYWRIGHT = Path.of("interop/node_modules/playwright-core/package.json");
     static final Path CHROMIUM = Path.of("/usr/bin/chromium");
+    static final int KEEP_BUFFER = 16 << 10; // fewer lines of seq than the page keeps (5,000)
+    static final String TICKS = "tick 1\ntick 2\ntick 3\ntick 4\ntick 5\n";
 
     static Path onPath(String program) {
         for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin:/bin").split(File.pathSeparator)) {
@@ -60,7 +63,8 @@ class ConsoleBrowserTest {
         Path errors = Files.createTempFile("console-check", ".err");
         Map<String, Object> facts;
         try (TestServer server = TestServer.exec(TestServer.serverConfig(TestServer.policy(TOKEN, List.of(), List.of(), null)),
-                ExecEndpoint.Config.DEFAULTS)) {
+                // A small --keep-buffer, so that a kept job nobody watches loses output (the gap check).
+                ExecEndpoint.Config.DEFAULTS.withKeep(new ExecEndpoint.Config.Keep(Duration.ofHours(24), KEEP_BUFFER, 64)))) {
             String url = "http://127.0.0.1:" + server.port() + "/?token=" + TOKEN;
             Process p = new ProcessBuilder(node.toString(), SCRIPT.toString(), url, screenshot.toString())
                     .redirectError(errors.toFile()).start();
@@ -118,6 +122,54 @@ class ConsoleBrowserTest {
         Map<String, Object> killed = map(facts.get("killed"));
         assertEquals("137", killed.get("exitCode"));
         assertTrue(((String) killed.get("state")).startsWith("exit 137 (KILL)"), killed.toString());
+
+        // A kept job: the exec asked for the field's default hour, the page reloaded mid-job, and the
+        // reloaded page reattached and showed every tick once, then exit 3.
+        Map<String, Object> kept = map(facts.get("kept"));
+        String job = (String) kept.get("job");
+        assertTrue(job.matches("[A-Za-z0-9_-]{22}"), kept.toString());
+        List<?> execSent = (List<?>) kept.get("execSent");
+        assertEquals(1, execSent.size(), kept.toString());
+        assertEquals("3600s", map(execSent.get(0)).get("keep"));
+        String before = (String) map(kept.get("before")).get("text");
+        assertTrue(before.startsWith("tick 1\n") && !before.contains("tick 5"), "the reload was not mid-job: " + before);
+        assertEquals(List.of(Map.of("job", job, "command", "for i in 1 2 3 4 5; do echo tick $i; sleep 0.4; done; exit 3"),
+                Map.of("job", "AAAAAAAAAAAAAAAAAAAAAA", "command", "echo long gone")), kept.get("storedBeforeReload"));
+        assertEquals(2L, kept.get("panesAfterReload"), "one pane per remembered kept job, nothing else: " + kept);
+        Map<String, Object> after = map(kept.get("after"));
+        assertEquals(TICKS, after.get("text"));
+        assertEquals("3", after.get("exitCode"));
+        assertTrue(((String) after.get("state")).startsWith("exit 3"), after.toString());
+        assertEquals("kept", after.get("keptLabel"));
+        // A job the server does not have: said so, and forgotten.
+        Map<String, Object> gone = map(kept.get("gone"));
+        assertTrue(((String) gone.get("state")).startsWith("gone"), gone.toString());
+        assertTrue(((String) gone.get("text")).contains("no kept job"), gone.toString());
+        assertEquals(List.of(Map.of("job", job, "command", "for i in 1 2 3 4 5; do echo tick $i; sleep 0.4; done; exit 3")),
+                kept.get("storedAfterReload"));
+
+        // The jobs list shows it; a read-only watch shows its output with no stdin or signal controls.
+        Map<String, Object> list = map(facts.get("list"));
+        assertEquals(job, list.get("job"));
+        assertEquals("for i in 1 2 3 4 5; do echo tick $i; sleep 0.4; done; exit 3", list.get("command"));
+        assertEquals("exited", list.get("state"));
+        assertEquals("3", list.get("code"));
+        assertEquals("35 / 0", list.get("bytes"));
+        Map<String, Object> watch = map(facts.get("watch"));
+        assertEquals(TICKS, watch.get("text"));
+        assertEquals("3", watch.get("exitCode"));
+        assertEquals("watching · read-only", watch.get("keptLabel"));
+        assertEquals(0L, watch.get("visibleControls"), watch.toString());
+        assertTrue(((Number) after.get("visibleControls")).longValue() > 0, "the reattached pane lost its controls: " + after);
+
+        // Output lost while nobody watched is a visible line, then the rest up to the end.
+        Map<String, Object> gap = map(facts.get("gap"));
+        assertEquals("exited", map(gap.get("row")).get("state"), gap.toString());
+        assertTrue(((String) gap.get("firstLine")).matches("… [\\d,]+ bytes of stdout not kept …"), gap.toString());
+        assertEquals(gap.get("firstLine") + "\n", gap.get("gapText"));
+        assertEquals("100000", gap.get("lastLine"));
+        assertEquals("0", gap.get("exitCode"));
+        assertEquals(0L, gap.get("panesOutsideJobs"), "the kept-jobs list took the panes' style");
 
         byte[] png = Files.readAllBytes(screenshot);
         assertTrue(png.length > 10_000 && png[1] == 'P' && png[2] == 'N' && png[3] == 'G', "no screenshot at " + screenshot);
