@@ -30,6 +30,7 @@ import wsexec.websocket.HttpRequest;
 import wsexec.websocket.PerMessageDeflate;
 import wsexec.websocket.WebSocket;
 import wsexec.websocket.WebSocketLimits;
+import wsexec.common.Json;
 import wsexec.common.Log;
 import wsexec.common.Tls;
 import wsexec.job.Timers;
@@ -494,7 +495,7 @@ public final class Server implements AutoCloseable {
     /** Answers a plain HTTP request: the operations endpoints here, the rest by the endpoint. */
     byte[] http(HttpRequest request, Peer peer) {
         String path = request.path();
-        if (!path.equals("/healthz") && !path.equals("/metrics")) {
+        if (!path.equals("/healthz") && !path.equals("/metrics") && !path.equals("/instances")) {
             return endpoint.http(request, peer);
         }
         if (!request.method().equals("GET")) {
@@ -509,6 +510,13 @@ public final class Server implements AutoCloseable {
         }
         if (path.equals("/healthz")) {
             return Handshake.response(200, "application/json", metrics.health().getBytes(StandardCharsets.UTF_8),
+                    Map.of("Cache-Control", "no-store"));
+        }
+        if (path.equals("/instances")) {
+            // A gateway in front of several instances answers this itself with all their names
+            // (docs/DEPLOY.md); a server on its own names itself.
+            return Handshake.response(200, "application/json",
+                    ("[" + Json.quote(new StringBuilder(), deployment.instance()) + "]\n").getBytes(StandardCharsets.UTF_8),
                     Map.of("Cache-Control", "no-store"));
         }
         return Handshake.response(200, "text/plain; version=0.0.4; charset=utf-8", metrics.prometheus().getBytes(StandardCharsets.UTF_8),

@@ -127,7 +127,7 @@ class ConsoleBrowserTest {
         // reloaded page reattached and showed every tick once, then exit 3.
         Map<String, Object> kept = map(facts.get("kept"));
         String job = (String) kept.get("job");
-        assertTrue(job.matches("[A-Za-z0-9_-]{22}"), kept.toString());
+        assertTrue(job.matches("[a-z0-9-]{1,32}\\.[A-Za-z0-9_-]{22}"), kept.toString());
         List<?> execSent = (List<?>) kept.get("execSent");
         assertEquals(1, execSent.size(), kept.toString());
         assertEquals("3600s", map(execSent.get(0)).get("keep"));
