@@ -67,7 +67,8 @@ const urlFor = (proto, port) => `ws://127.0.0.1:${port}/` + (proto.startsWith('w
 // The client offers permessage-deflate to every server, as a browser does; wsexec accepts it by default
 // since issue #20. The rows that measure the transport as before say --deflate off (the baseline jar has
 // no such flag, and no deflate); the -deflate rows turn it on.
-const wsexecServe = (port, extra = [], jar = JAR) => [JAVA, ...javaOpts(), '-jar', jar, 'serve', '--port', String(port), '--quiet', '--token-file', TOKEN_FILE,
+// A start-up cache fits only the jar it was made for: the baseline jar runs without one.
+const wsexecServe = (port, extra = [], jar = JAR) => [JAVA, ...(jar === JAR ? javaOpts() : SERVER_OPTS), '-jar', jar, 'serve', '--port', String(port), '--quiet', '--token-file', TOKEN_FILE,
     '--max-connections', '20000', '--max-connections-per-address', '20000', '--max-jobs', '20000',
     ...(jar === JAR && !extra.includes('--deflate') ? ['--deflate', 'off'] : []), ...extra];
 // BENCH_BASELINE_JAR=path: rows for an earlier build beside this one, in the same run (an earlier
@@ -105,6 +106,9 @@ const SERVERS = [
     // Issue #20: permessage-deflate (level 6, the default) with binary output frames, beside Node ws with
     // deflate on; the floor row (the pipe plus Deflater alone on the same bytes) is added after the runs.
     { name: 'wsexec-deflate', label: 'wsexec --no-line-buffer, binary output frames, permessage-deflate on (level 6)', proto: 'wsexec-binary', cmd: (p) => wsexecServe(p, ['--no-line-buffer', '--deflate', 'on']), only: ['W1', 'W3'] },
+    // W4's floor (issue #21): a bare JVM WebSocket server, one virtual thread per connection parked in a
+    // 256-byte read, nothing else, with the wsexec server's JVM options (bench/java/wsexec/IdleFloor.java).
+    { name: 'idle-floor', label: 'floor: the least JVM server (handshake, one answer, a virtual thread in a 256-byte read; same JVM options)', proto: 'raw', cmd: (p) => [JAVA, ...SERVER_OPTS, '-cp', path.join(ROOT, 'build', 'bench-classes'), 'wsexec.IdleFloor', String(p)], only: ['W4'] },
     { name: 'node-ws', label: 'Node ws + spawn', proto: 'raw', cmd: (p) => ['node', path.join(BENCH, 'peers/node-ws-server.js'), String(p)] },
     { name: 'node-ws-deflate', label: 'Node ws + spawn, permessage-deflate on (ws defaults)', proto: 'raw', cmd: (p) => ['node', path.join(BENCH, 'peers/node-ws-server.js'), String(p), 'deflate'], only: ['W1', 'W3'] },
     { name: 'python', label: 'Python websockets, deflate off', proto: 'raw', cmd: (p) => ['/usr/bin/python3', path.join(BENCH, 'peers/python_server.py'), String(p), 'off'] },
@@ -487,7 +491,7 @@ async function main() {
     }
     if (WORKLOADS.includes('W4')) {
         for (const server of SERVERS.filter((x) => x.cmd && wanted(x, 'W4'))) {
-            for (const n of server.name === 'wsexec' ? W4_WSEXEC : [W4_CONNS]) rows.push(await runIdle(server, n));
+            for (const n of server.name === 'wsexec' || server.name === 'idle-floor' ? W4_WSEXEC : [W4_CONNS]) rows.push(await runIdle(server, n));
         }
     }
     if (WORKLOADS.includes('W5')) {

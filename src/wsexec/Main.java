@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.CountDownLatch;
 import wsexec.client.Client;
+import wsexec.client.Terminal;
 import wsexec.client.MultiRun;
 import wsexec.common.AccessToken;
 import wsexec.common.Log;
@@ -95,7 +96,7 @@ public final class Main {
             return new MultiRun(run.options(), out, err).run(ownProcess);
         }
         if (command instanceof CommandLine.Run run) {
-            return new Client(run.options(), in != null ? in : Client.standardInput(), out, err).run(ownProcess);
+            return new Client(run.options(), in != null ? in : Terminal.standardInput(), out, err).run(ownProcess);
         }
         if (command instanceof CommandLine.Serve serve) {
             Log.format(serve.logFormat());

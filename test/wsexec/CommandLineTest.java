@@ -52,15 +52,15 @@ class CommandLineTest {
 
     @Test
     void sizesAndDurations() throws Exception {
-        assertEquals(1 << 20, CommandLine.size("--max-message", "1MiB"));
-        assertEquals(64 << 20, CommandLine.size("--max-message", "64MiB"));
-        assertEquals(4096, CommandLine.size("--max-message", "4KiB"));
-        assertEquals(1234, CommandLine.size("--max-message", "1234"));
-        assertThrows(CommandLine.UsageException.class, () -> CommandLine.size("--max-message", "3GiB"));
-        assertEquals(Duration.ofMillis(250), CommandLine.duration("--kill-grace", "250ms"));
-        assertEquals(Duration.ofSeconds(10), CommandLine.duration("--kill-grace", "10s"));
-        assertEquals(Duration.ofSeconds(120), CommandLine.duration("--kill-grace", "2m"));
-        assertEquals(Duration.ofSeconds(3), CommandLine.duration("--kill-grace", "3"));
+        assertEquals(1 << 20, Values.size("--max-message", "1MiB"));
+        assertEquals(64 << 20, Values.size("--max-message", "64MiB"));
+        assertEquals(4096, Values.size("--max-message", "4KiB"));
+        assertEquals(1234, Values.size("--max-message", "1234"));
+        assertThrows(CommandLine.UsageException.class, () -> Values.size("--max-message", "3GiB"));
+        assertEquals(Duration.ofMillis(250), Values.duration("--kill-grace", "250ms"));
+        assertEquals(Duration.ofSeconds(10), Values.duration("--kill-grace", "10s"));
+        assertEquals(Duration.ofSeconds(120), Values.duration("--kill-grace", "2m"));
+        assertEquals(Duration.ofSeconds(3), Values.duration("--kill-grace", "3"));
     }
 
     @Test

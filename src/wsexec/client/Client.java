@@ -1,7 +1,5 @@
 package wsexec.client;
 
-import java.io.FileDescriptor;
-import java.io.FileInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
@@ -11,13 +9,9 @@ import java.net.http.HttpTimeoutException;
 import java.net.http.WebSocket;
 import java.net.http.WebSocketHandshakeException;
 import java.nio.ByteBuffer;
-import java.nio.channels.Channels;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.util.Base64;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CountDownLatch;
@@ -26,14 +20,11 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.ReentrantLock;
-
 import javax.net.ssl.SSLContext;
 
-import wsexec.websocket.Utf8Validator;
-import wsexec.common.AccessToken;
 import wsexec.common.Json;
 import wsexec.common.Tls;
-import wsexec.common.Urls;
+import wsexec.websocket.Utf8Validator;
 
 /**
  * {@code wsexec run}: runs one command on a server with the JDK's own
@@ -82,7 +73,7 @@ public final class Client implements WebSocket.Listener {
     /** Silence after which the watchdog pings the server: a write is what finds a reset connection. */
     static final long PING_AFTER_MILLIS = 2000;
     /** The controlling terminal at start (field 7 of /proc/self/stat), 0 for none: to tell a hang-up. */
-    private final long terminalAtStart = controllingTerminal();
+    private final long terminalAtStart = Terminal.controllingTerminal();
 
     public Client(RunOptions options, InputStream in, PrintStream out, PrintStream err) {
         this.options = options;
@@ -93,43 +84,6 @@ public final class Client implements WebSocket.Listener {
 
     public int run() {
         return run(false);
-    }
-
-    /**
-     * A file's stream (our stdin) that a thread blocked reading it leaves when interrupted.
-     *
-     * <p>A read on a plain {@code FileInputStream} blocks in native code, and nothing but input
-     * ends it. HotSpot's exit waits for threads in native code for up to 300 ms; so every
-     * {@code run} whose stdin stayed open (a terminal, a pipe nobody closes) ended about 280 ms
-     * after its job did. A {@code FileChannel} is an {@link java.nio.channels.InterruptibleChannel}:
-     * interrupting its reader closes it and wakes the read, so the stdin thread is gone before exit.
-     */
-    static InputStream interruptible(FileInputStream file) {
-        return Channels.newInputStream(file.getChannel());
-    }
-
-    /**
-     * Our stdin for the job: descriptor 0, read {@link #interruptible}; or nothing, when we were
-     * started with descriptor 0 closed ({@code wsexec run … <&-}).
-     *
-     * <p>The JVM does not reopen a closed descriptor 0 on {@code /dev/null} as C programs' start-up
-     * code often does: the lowest free descriptor goes to the first file it opens for itself, the
-     * JDK's module image ({@code lib/modules}, measured on JDK 25 with and without a start-up
-     * cache). Reading "stdin" then sent that file, over a hundred megabytes of it, to the job.
-     */
-    public static InputStream standardInput() {
-        if (isSameFile(Path.of("/proc/self/fd/0"), Path.of(System.getProperty("java.home"), "lib", "modules"))) {
-            return InputStream.nullInputStream();
-        }
-        return interruptible(new FileInputStream(FileDescriptor.in));
-    }
-
-    private static boolean isSameFile(Path a, Path b) {
-        try {
-            return Files.isSameFile(a, b);
-        } catch (IOException e) {
-            return false; // no /proc, or no module image: nothing to mistake for stdin
-        }
     }
 
     /**
@@ -150,7 +104,7 @@ public final class Client implements WebSocket.Listener {
                 // Plain ws:// needs no TLS: spare the start-up the JDK's default context (bench/README.md, Start-up)
                 httpBuilder.sslContext(Tls.none()).sslParameters(Tls.noneParameters());
             }
-            token = token(options, System.getenv());
+            token = Tokens.token(options, System.getenv());
         } catch (IOException | GeneralSecurityException e) {
             err.println("wsexec: " + e.getMessage());
             return FAILED;
@@ -203,8 +157,8 @@ public final class Client implements WebSocket.Listener {
             Runtime.getRuntime().addShutdownHook(interruptHook);
         }
         String first = switch (options.mode()) {
-            case RUN -> execRequest();
-            case ATTACH -> attachRequest(options.from());
+            case RUN -> Requests.exec(options, JOB_ID);
+            case ATTACH -> Requests.attach(options, JOB_ID, keptJob, options.from(), 0, 0);
             case JOBS -> Json.object().field("type", "jobs").field("id", JOB_ID).toString();
         };
         if (!send(first)) {
@@ -236,48 +190,6 @@ public final class Client implements WebSocket.Listener {
             }
         }
         return status;
-    }
-
-    /**
-     * The token to present, first found of: {@code --token}, {@code --token-file},
-     * {@code $WSEXEC_TOKEN}. None when the URL carries one itself. Otherwise, for a server on this
-     * machine (a loopback host), the one it wrote for its port; a remote host gets none unasked.
-     */
-    static String token(RunOptions options, Map<String, String> environment) throws IOException {
-        if (options.token() != null) {
-            return options.token();
-        }
-        if (options.tokenFile() != null) {
-            try {
-                return AccessToken.read(options.tokenFile());
-            } catch (IOException e) {
-                throw new IOException("cannot use --token-file: " + e.getMessage(), e);
-            }
-        }
-        String fromEnvironment = environment.get("WSEXEC_TOKEN");
-        if (fromEnvironment != null && !fromEnvironment.isBlank()) {
-            return fromEnvironment.strip();
-        }
-        java.net.URI url = options.url();
-        if (url.getRawQuery() != null && Urls.queryParameter(url.getRawQuery(), "token") != null) {
-            return null;
-        }
-        String host = url.getHost();
-        java.net.InetAddress literal = Urls.ipLiteral(host);
-        boolean local = host.equalsIgnoreCase("localhost") || (literal != null && literal.isLoopbackAddress());
-        if (!local) {
-            return null;
-        }
-        int port = url.getPort() != -1 ? url.getPort() : url.getScheme().equalsIgnoreCase("wss") ? 443 : 80;
-        Path file = AccessToken.fileFor(environment, port);
-        if (!Files.isReadable(file)) {
-            return null;
-        }
-        try {
-            return AccessToken.read(file);
-        } catch (IOException e) {
-            return null; // not a token file we wrote; connect without, and let the server say 401
-        }
     }
 
     /**
@@ -351,74 +263,7 @@ public final class Client implements WebSocket.Listener {
      * {@code /proc/self/stat} drops to 0. So: we had a terminal, and now we have none.
      */
     private boolean hungUp() {
-        return terminalAtStart != 0 && controllingTerminal() == 0;
-    }
-
-    /** Field 7 (tty_nr) of /proc/self/stat; 0 for none or where there is no /proc. */
-    static long controllingTerminal() {
-        try {
-            String stat = Files.readString(Path.of("/proc/self/stat"));
-            String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-            return Long.parseLong(fields[4]);
-        } catch (IOException | RuntimeException e) {
-            return 0;
-        }
-    }
-
-    /** {@code attach} under our one id, from {@code "start"}, {@code "now"}, or the offsets we have. */
-    private String attachRequest(String from) {
-        Json.ObjectWriter request = Json.object().field("type", "attach").field("id", JOB_ID).field("job", keptJob);
-        if (from != null) {
-            request.field("from", from);
-        } else {
-            request.raw("from", Json.object().field("stdout", stdoutBytes).field("stderr", stderrBytes).toString());
-        }
-        request.field("readOnly", options.readOnly());
-        request.field("binary", !options.json());
-        return request.toString();
-    }
-
-    private String execRequest() {
-        Json.ObjectWriter request = Json.object().field("type", "exec").field("id", JOB_ID);
-        if (options.keep() != null) {
-            request.field("keep", options.keep().toSeconds() + "s");
-        }
-        List<String> command = options.command();
-        if (command.size() == 1) {
-            request.field("command", command.get(0));
-        } else {
-            StringBuilder argv = new StringBuilder("[");
-            for (String word : command) {
-                if (argv.length() > 1) {
-                    argv.append(',');
-                }
-                Json.quote(argv, word);
-            }
-            request.raw("argv", argv.append(']').toString());
-        }
-        if (options.cwd() != null) {
-            request.field("cwd", options.cwd());
-        }
-        if (!options.env().isEmpty()) {
-            StringBuilder env = new StringBuilder("{");
-            options.env().forEach((name, value) -> {
-                if (env.length() > 1) {
-                    env.append(',');
-                }
-                Json.quote(env, name).append(':');
-                Json.quote(env, value);
-            });
-            request.raw("env", env.append('}').toString());
-        }
-        if (options.pty()) {
-            request.field("pty", true);
-        }
-        if (!options.json()) {
-            // Output as binary frames: raw bytes straight to our stdout and stderr, no JSON to parse.
-            // --json shows the events themselves, so it keeps them as JSON.
-            request.field("binary", true);
-        }
-        return request.toString();
+        return terminalAtStart != 0 && Terminal.controllingTerminal() == 0;
     }
 
     /** Copies our stdin to the job, then closes the job's stdin. */
@@ -589,7 +434,7 @@ public final class Client implements WebSocket.Listener {
                 WebSocket ws = connect(); // onOpen made it the current one
                 sendLock.lock();
                 try {
-                    ws.sendText(attachRequest(null), true).get();
+                    ws.sendText(Requests.attach(options, JOB_ID, keptJob, null, stdoutBytes, stderrBytes), true).get();
                 } finally {
                     sendLock.unlock();
                 }
@@ -765,7 +610,7 @@ public final class Client implements WebSocket.Listener {
             }
             case "jobs" -> {
                 if (!options.json()) {
-                    printJobs(event.get("jobs"));
+                    JobsTable.print(out, event.get("jobs"));
                 }
                 finishAndClose(0);
             }
@@ -815,24 +660,6 @@ public final class Client implements WebSocket.Listener {
         target.write(bytes, 0, bytes.length);
         target.flush();
         checkStdout(target);
-    }
-
-    /** {@code wsexec jobs}: one line per kept job. */
-    private void printJobs(Object jobs) {
-        if (!(jobs instanceof List<?> list) || list.isEmpty()) {
-            out.println("no kept jobs");
-            out.flush();
-            return;
-        }
-        out.printf("%-22s  %-8s  %5s  %7s  %12s  %s%n", "JOB", "STATE", "CODE", "VIEWERS", "STDOUT", "COMMAND");
-        for (Object o : list) {
-            if (o instanceof Map<?, ?> j) {
-                Object bytes = j.get("bytes") instanceof Map<?, ?> b ? b.get("stdout") : "";
-                out.printf("%-22s  %-8s  %5s  %7s  %12s  %s%n", j.get("job"), j.get("state"),
-                        j.get("code") == null ? "-" : j.get("code"), j.get("viewers"), bytes, j.get("command"));
-            }
-        }
-        out.flush();
     }
 
     /**

@@ -200,25 +200,30 @@ public final class OutputLog {
         return floor;
     }
 
-    /** Grows the ring (keeping its bytes in offset order) so it can hold {@code bytes}. Lock held. */
+    /**
+     * Grows the ring so it can hold {@code bytes}: fourfold at a time up to the capacity, the held
+     * bytes moved with at most four bulk copies (each byte sits at its offset modulo the ring's size).
+     * Lock held.
+     */
     private void ensureRing(long bytes) {
         int needed = (int) Math.min(capacity, bytes);
         if (ring.length >= needed) {
             return;
         }
-        int size = Math.max(ring.length, FIRST_CAPACITY);
+        long size = Math.max(ring.length, FIRST_CAPACITY);
         while (size < needed) {
-            size = (int) Math.min(capacity, 2L * size);
+            size *= 4;
         }
-        byte[] grown = new byte[Math.min(size, capacity)];
-        long keep = Math.min(end - start, grown.length);
-        copyOut(end - keep, grown, 0, (int) keep, ring);
-        // re-lay the held bytes at their offsets modulo the new size
-        byte[] laid = new byte[grown.length];
-        for (long o = end - keep, i = 0; o < end; o++, i++) {
-            laid[(int) (o % laid.length)] = grown[(int) i];
+        byte[] grown = new byte[(int) Math.min(size, capacity)];
+        long from = end - Math.min(end - start, grown.length);
+        int held = (int) (end - from);
+        int pos = (int) (from % grown.length);
+        int first = Math.min(held, grown.length - pos);
+        if (held > 0) {
+            copyOut(from, grown, pos, first, ring);
+            copyOut(from + first, grown, 0, held - first, ring);
         }
-        ring = laid;
+        ring = grown;
     }
 
     private void copyIn(byte[] data, int off, int len) {

@@ -37,7 +37,7 @@ class ClientStdioTest {
     void anInterruptedReaderLeavesItsBlockedReadOfTheInterruptibleStdin(@TempDir Path dir) throws Exception {
         Path fifo = fifo(dir);
         try (RandomAccessFile writer = new RandomAccessFile(fifo.toFile(), "rw");
-             InputStream stdin = Client.interruptible(new FileInputStream(fifo.toFile()))) {
+             InputStream stdin = Terminal.interruptible(new FileInputStream(fifo.toFile()))) {
             Reader reader = new Reader(stdin);
             writer.write('x');
             assertTrue(reader.firstByte.await(10, TimeUnit.SECONDS), "the reader got the first byte");
