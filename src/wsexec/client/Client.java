@@ -94,29 +94,48 @@ public final class Client implements WebSocket.Listener {
      *                      {@code --kill-after}, and exits with the code the job reports
      */
     public int run(boolean interruptible) {
-        HttpClient.Builder httpBuilder = HttpClient.newBuilder().connectTimeout(options.connectTimeout());
-        String token;
+        HttpClient http;
         try {
-            if (options.cacert() != null) {
-                SSLContext trusting = Tls.trusting(options.cacert());
-                httpBuilder.sslContext(trusting).sslParameters(Tls.parameters(trusting));
-            } else if (options.url().getScheme().equalsIgnoreCase("ws")) {
-                // Plain ws:// needs no TLS: spare the start-up the JDK's default context (bench/README.md, Start-up)
-                httpBuilder.sslContext(Tls.none()).sslParameters(Tls.noneParameters());
-            }
-            token = Tokens.token(options, System.getenv());
+            http = httpClient(options);
         } catch (IOException | GeneralSecurityException e) {
             err.println("wsexec: " + e.getMessage());
             return FAILED;
         }
-        HttpClient http = httpBuilder.build();
         try {
-            return run(http, token, interruptible);
+            return run(http, interruptible);
         } finally {
             // Its selector thread would still wait in epoll when the JVM exits, and the JVM waits
             // ~300 ms for threads in native code before it gives up on them (bench/README.md, Start-up).
             http.shutdownNow();
         }
+    }
+
+    /** The JDK client this run's options call for: its TLS trust, its connect timeout. */
+    static HttpClient httpClient(RunOptions options) throws IOException, GeneralSecurityException {
+        HttpClient.Builder httpBuilder = HttpClient.newBuilder().connectTimeout(options.connectTimeout());
+        if (options.cacert() != null) {
+            SSLContext trusting = Tls.trusting(options.cacert());
+            httpBuilder.sslContext(trusting).sslParameters(Tls.parameters(trusting));
+        } else if (options.url().getScheme().equalsIgnoreCase("ws")) {
+            // Plain ws:// needs no TLS: spare the start-up the JDK's default context (bench/README.md, Start-up)
+            httpBuilder.sslContext(Tls.none()).sslParameters(Tls.noneParameters());
+        }
+        return httpBuilder.build();
+    }
+
+    /**
+     * Runs on a JDK client someone else owns and closes ({@code run --on} shares one among its
+     * hosts: one selector thread and one set of loaded classes instead of one per host).
+     */
+    int run(HttpClient shared, boolean interruptible) {
+        String token;
+        try {
+            token = Tokens.token(options, System.getenv());
+        } catch (IOException e) {
+            err.println("wsexec: " + e.getMessage());
+            return FAILED;
+        }
+        return run(shared, token, interruptible);
     }
 
     /**

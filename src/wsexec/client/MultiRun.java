@@ -66,6 +66,13 @@ public final class MultiRun {
             err.println("wsexec: no hosts to run on");
             return Client.FAILED;
         }
+        java.net.http.HttpClient http;
+        try {
+            http = Client.httpClient(options);
+        } catch (IOException | java.security.GeneralSecurityException e) {
+            err.println("wsexec: " + e.getMessage());
+            return Client.FAILED;
+        }
         Semaphore slots = new Semaphore(options.multi().maxParallel());
         Thread hook = interruptible ? new Thread(() -> stopAll(hosts), "wsexec-interrupt") : null;
         if (hook != null) {
@@ -73,7 +80,7 @@ public final class MultiRun {
         }
         List<Thread> threads = new ArrayList<>();
         for (Host host : hosts) {
-            threads.add(Thread.ofPlatform().name("wsexec-on-" + host.name).start(() -> runOn(host, slots)));
+            threads.add(Thread.ofPlatform().name("wsexec-on-" + host.name).start(() -> runOn(host, slots, http)));
         }
         for (Thread t : threads) {
             try {
@@ -82,6 +89,7 @@ public final class MultiRun {
                 Thread.currentThread().interrupt();
             }
         }
+        http.shutdownNow();
         int status = summary(hosts);
         if (hook != null) {
             try {
@@ -93,7 +101,7 @@ public final class MultiRun {
         return status;
     }
 
-    private void runOn(Host host, Semaphore slots) {
+    private void runOn(Host host, Semaphore slots, java.net.http.HttpClient http) {
         try {
             slots.acquire();
         } catch (InterruptedException e) {
@@ -108,7 +116,7 @@ public final class MultiRun {
             host.client = client;
             host.started = true;
             long start = System.nanoTime();
-            host.code = client.run(false);
+            host.code = client.run(http, false);
             host.millis = (System.nanoTime() - start) / 1_000_000;
             hostOut.close();
             hostErr.close();

@@ -21,6 +21,7 @@ import wsexec.job.Commands;
 import wsexec.job.InputBudget;
 import wsexec.job.Job;
 import wsexec.job.JobSignal;
+import wsexec.job.PipeThreads;
 import wsexec.job.ProcessGroups;
 import wsexec.job.Timers;
 
@@ -542,7 +543,7 @@ final class Session {
 
     /**
      * This connection watching a kept job: a cursor into each of its logs, pumped to the socket
-     * by a virtual thread each (a cursor waits on a lock, never on a pipe), then the job's
+     * by a pipe thread each, then the job's
      * {@code exit}. A read-write attachment holds the job back when it lags (backpressure, as
      * for a job that is not kept); a read-only one never does.
      */
@@ -566,16 +567,15 @@ final class Session {
 
         void start() {
             kept.attach(this);
-            Thread.ofVirtual().name("attach-" + kept.id + "-stdout").start(() -> {
-                Thread stderr = Thread.ofVirtual().name("attach-" + kept.id + "-stderr")
-                        .start(() -> new OutputPump(err, webSocket, id, "stderr", binary, err.offset()).run());
+            // Pipe threads, as for a job's own pumps: a cursor waits on a lock, which a virtual thread
+            // could do, but the socket writes of a bulk stream from a virtual thread go through the
+            // poller at every full socket buffer; measured (bench W1/W3 "kept job") that cost more
+            // than the log itself.
+            PipeThreads.start("attach-" + kept.id + "-stdout", () -> {
+                PipeThreads.Task stderr = PipeThreads.start("attach-" + kept.id + "-stderr",
+                        () -> new OutputPump(err, webSocket, id, "stderr", binary, err.offset()).run());
                 boolean delivered = new OutputPump(out, webSocket, id, "stdout", binary, out.offset()).run();
-                try {
-                    stderr.join();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    return;
-                }
+                stderr.join();
                 if (!delivered || detached) {
                     return;
                 }
