@@ -100,6 +100,7 @@ const SERVERS = [
     // the log, the cost); the replay row is a second connection reading the log of the finished job from
     // the start (the job run once, untimed, just before), with room for all 64 MiB of W3 in memory.
     { name: 'wsexec-kept', label: 'wsexec --no-line-buffer, binary, kept job (`"keep"`: through the job\'s log)', proto: 'wsexec-kept', cmd: (p) => wsexecServe(p, ['--no-line-buffer']), only: ['W1', 'W3'] },
+    { name: 'wsexec-kept-json', label: 'wsexec (default: stdbuf -oL, JSON output events), kept job (`"keep"`: through the job\'s log)', proto: 'wsexec-kept-json', cmd: (p) => wsexecServe(p), only: ['W1', 'W3'] },
     { name: 'wsexec-replay', label: 'wsexec: the finished kept job replayed from its log (attach from start, binary)', proto: 'wsexec-replay', cmd: (p) => wsexecServe(p, ['--no-line-buffer', '--keep-buffer', '128MiB']), only: ['W1', 'W3'] },
     ...(BASELINE_JAR ? [
         { name: 'wsexec-baseline', label: `wsexec (default), baseline jar ${path.basename(path.dirname(BASELINE_JAR))}/${path.basename(BASELINE_JAR)}`, proto: 'wsexec', cmd: (p) => wsexecServe(p, [], BASELINE_JAR), only: ['W1', 'W3'] },

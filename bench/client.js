@@ -60,6 +60,7 @@ function job(proto, url, cmd, onData, onExit, onError) {
         if (proto === 'wsexec') ws.send(JSON.stringify({ type: 'exec', id: '1', command: cmd }));
         else if (proto === 'wsexec-binary') ws.send(JSON.stringify({ type: 'exec', id: '1', command: cmd, binary: true }));
         else if (proto === 'wsexec-kept') ws.send(JSON.stringify({ type: 'exec', id: '1', command: cmd, binary: true, keep: '600s' }));
+        else if (proto === 'wsexec-kept-json') ws.send(JSON.stringify({ type: 'exec', id: '1', command: cmd, keep: '600s' }));
         else if (proto === 'wsexec-attach') ws.send(JSON.stringify({ type: 'attach', id: '1', job: cmd, from: 'start', binary: true, readOnly: true }));
         else if (proto === 'raw' || proto === 'websocketd') ws.send(cmd);
         // socketio: wait for the Engine.IO open packet
@@ -70,6 +71,7 @@ function job(proto, url, cmd, onData, onExit, onError) {
             case 'wsexec':
             case 'wsexec-binary':
             case 'wsexec-kept':
+            case 'wsexec-kept-json':
             case 'wsexec-attach': {
                 if (isBinary) {
                     // binary output (docs/PROTOCOL.md): stream byte (1 stdout, 2 stderr), id length, id, bytes
