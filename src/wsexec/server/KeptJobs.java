@@ -151,22 +151,61 @@ final class KeptJobs implements Metrics.KeptGauges {
             return endpoint.config().killGrace();
         }
 
-        /** Copies the pipe into the log: the pipe thread blocks only while a read-write viewer lags. */
+        /**
+         * The connection that started the job, while it watches: its pump for each stream runs
+         * right here on the pipe thread, reading the pipe through the log (every read appended
+         * first), as a job that is not kept is pumped: no hand-off per read, and a slow client
+         * slows the job through the pipe. When that connection goes or detaches, its pump reads
+         * on without sending, so the output goes on into the log. Set before the job starts.
+         */
+        volatile java.util.function.Predicate<InputStream> starterStdout;
+        volatile java.util.function.Predicate<InputStream> starterStderr;
+        /** Counts down as each stream of the starter's pumps ends; {@link #starterDelivered} says how. */
+        final java.util.concurrent.CountDownLatch starterDone = new java.util.concurrent.CountDownLatch(2);
+        volatile boolean starterDelivered = true;
+
+        /**
+         * Copies the pipe into the log (through the starting connection's pump while it watches);
+         * the pipe thread blocks only while a read-write viewer lags or the starter's socket is full.
+         */
         @Override
         public void pump(Job job, InputStream pipe, String stream) {
             OutputLog log = log(stream);
-            byte[] buffer = new byte[OutputPump.READ_SIZE];
+            InputStream throughLog = new InputStream() {
+                @Override
+                public int read() throws IOException {
+                    byte[] one = new byte[1];
+                    return read(one, 0, 1) < 0 ? -1 : one[0] & 0xFF;
+                }
+
+                @Override
+                public int read(byte[] b, int off, int len) throws IOException {
+                    int n = pipe.read(b, off, len);
+                    if (n > 0) {
+                        try {
+                            log.append(b, off, n);
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                            throw new java.io.InterruptedIOException("interrupted while keeping output");
+                        }
+                    }
+                    return n;
+                }
+            };
+            java.util.function.Predicate<InputStream> starter = "stderr".equals(stream) ? starterStderr : starterStdout;
             try {
-                int n;
-                while ((n = pipe.read(buffer)) >= 0) {
-                    log.append(buffer, 0, n);
+                if (starter != null && !starter.test(throughLog)) {
+                    starterDelivered = false;
+                }
+                byte[] buffer = new byte[OutputPump.READ_SIZE];
+                while (throughLog.read(buffer, 0, buffer.length) >= 0) {
+                    // into the log
                 }
             } catch (IOException e) {
                 // the pipe broke: the stream ends here
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
             } finally {
                 log.close();
+                starterDone.countDown();
             }
         }
 

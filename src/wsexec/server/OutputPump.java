@@ -61,6 +61,7 @@ final class OutputPump {
     private final OutputLog.Cursor cursor;
     private final String jobId;
     private final String stream;
+    private final java.util.function.BooleanSupplier stopped;
     /** Stream byte, id length and id of a binary output frame; null for JSON output. */
     private final byte[] binaryPrefix;
     private byte[] input = new byte[FIRST_READ_SIZE + CARRY];
@@ -86,6 +87,17 @@ final class OutputPump {
      * {@link OutputLog.Cursor}, whose gaps become {@code gap} events before the bytes after them).
      */
     OutputPump(InputStream pipe, WebSocket webSocket, String jobId, String stream, boolean binary, long firstOffset) {
+        this(pipe, webSocket, jobId, stream, binary, firstOffset, null);
+    }
+
+    /**
+     * @param stopped asked before each send; once true the pump sends nothing more and reads the
+     *                rest of its input as if the connection were gone (a kept job's controller that
+     *                detached: its output goes on into the log). Null for never.
+     */
+    OutputPump(InputStream pipe, WebSocket webSocket, String jobId, String stream, boolean binary, long firstOffset,
+               java.util.function.BooleanSupplier stopped) {
+        this.stopped = stopped;
         this.pipe = pipe;
         this.webSocket = webSocket;
         this.jobId = jobId;
@@ -161,6 +173,7 @@ final class OutputPump {
                 }
                 reportGap();
                 offset += n;
+                stopIfAsked();
                 try {
                     webSocket.sendFrame(Opcode.BINARY, frame, WebSocket.HEADROOM, binaryPrefix.length + n);
                 } catch (IOException e) {
@@ -249,7 +262,15 @@ final class OutputPump {
         }
     }
 
+    /** The attachment this pump serves left: what follows is read and not sent. */
+    private void stopIfAsked() throws ConnectionLost {
+        if (stopped != null && stopped.getAsBoolean()) {
+            throw new ConnectionLost(new IOException("detached"));
+        }
+    }
+
     private void send(byte[] bytes, int length) throws IOException {
+        stopIfAsked();
         int payloadLength = Utf8Validator.isValid(bytes, 0, length) ? encodeText(bytes, length) : encodeBase64(bytes, length);
         try {
             webSocket.sendFrame(Opcode.TEXT, frame, WebSocket.HEADROOM, payloadLength);

@@ -417,7 +417,7 @@ final class Session {
         if (kept != null) {
             Job job = new Job(kept, kept.id, process, pty && ProcessGroups.SCRIPT != null);
             kept.job = job;
-            Attachment attachment = new Attachment(id, kept, false, binary, 0, 0);
+            Attachment attachment = new Attachment(id, kept, binary);
             attachments.put(id, attachment);
             endpoint.metrics().jobStarted();
             Log.event("job.started", "kept job " + kept.id + " started (pid " + process.pid() + ") for " + peer + " as " + id,
@@ -552,6 +552,7 @@ final class Session {
         final KeptJobs.Kept kept;
         final boolean readOnly;
         final boolean binary;
+        /** Null for the starter, whose pumps run on the job's pipe threads (see {@link KeptJobs.Kept#starterStdout}). */
         final wsexec.job.OutputLog.Cursor out;
         final wsexec.job.OutputLog.Cursor err;
         volatile boolean detached;
@@ -565,8 +566,32 @@ final class Session {
             this.err = kept.stderr.cursor(fromErr, !readOnly);
         }
 
+        /** The connection that starts a kept job: read-write, from the first byte, pumped on the pipe threads. */
+        Attachment(String id, KeptJobs.Kept kept, boolean binary) {
+            this.id = id;
+            this.kept = kept;
+            this.readOnly = false;
+            this.binary = binary;
+            this.out = null;
+            this.err = null;
+            kept.starterStdout = throughLog -> new OutputPump(throughLog, webSocket, id, "stdout", binary, 0, () -> detached).run();
+            kept.starterStderr = throughLog -> new OutputPump(throughLog, webSocket, id, "stderr", binary, 0, () -> detached).run();
+        }
+
         void start() {
             kept.attach(this);
+            if (out == null) {
+                PipeThreads.start("attach-" + kept.id + "-exit", () -> {
+                    try {
+                        kept.starterDone.await();
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        return;
+                    }
+                    finish(kept.starterDelivered);
+                });
+                return;
+            }
             // Pipe threads, as for a job's own pumps: a cursor waits on a lock, which a virtual thread
             // could do, but the socket writes of a bulk stream from a virtual thread go through the
             // poller at every full socket buffer; measured (bench W1/W3 "kept job") that cost more
@@ -576,23 +601,30 @@ final class Session {
                         () -> new OutputPump(err, webSocket, id, "stderr", binary, err.offset()).run());
                 boolean delivered = new OutputPump(out, webSocket, id, "stdout", binary, out.offset()).run();
                 stderr.join();
-                if (!delivered || detached) {
-                    return;
-                }
-                Job.Exit end = kept.exit.join(); // both logs are at their end: the process has exited or is about to
-                if (detached || !attachments.remove(id, this)) {
-                    return;
-                }
-                kept.detach(this);
-                lastActivityNanos = System.nanoTime();
-                send(exitEvent(id, end));
+                finish(delivered);
             });
+        }
+
+        /** Both streams are sent to their end: the job's {@code exit} follows, unless we left. */
+        private void finish(boolean delivered) {
+            if (!delivered || detached) {
+                return;
+            }
+            Job.Exit end = kept.exit.join(); // both logs are at their end: the process has exited or is about to
+            if (detached || !attachments.remove(id, this)) {
+                return;
+            }
+            kept.detach(this);
+            lastActivityNanos = System.nanoTime();
+            send(exitEvent(id, end));
         }
 
         void detach() {
             detached = true;
-            out.close();
-            err.close();
+            if (out != null) {
+                out.close();
+                err.close();
+            }
             attachments.remove(id, this);
             kept.detach(this);
         }
