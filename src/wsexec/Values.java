@@ -8,6 +8,7 @@ import java.util.Locale;
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
 
+import wsexec.common.Durations;
 import wsexec.common.Log;
 import wsexec.server.TrustedProxies;
 
@@ -154,26 +155,15 @@ final class Values {
         }
     }
 
-    /** Parses a duration: 250ms, 10s, 2m, 1h, or a bare number of seconds. */
+    /** {@code 250ms}, {@code 10s}, {@code 1.5m}, {@code 2h}, {@code 1d}, or a bare number of seconds. */
     static Duration duration(String flag, String text) throws CommandLine.UsageException {
-        String t = text.trim().toLowerCase(Locale.ROOT);
-        try {
-            if (t.endsWith("ms")) {
-                return nonNegative(flag, Duration.ofMillis(Long.parseLong(t.substring(0, t.length() - 2))), text);
-            }
-            if (t.endsWith("s")) {
-                return nonNegative(flag, Duration.ofMillis(Math.round(Double.parseDouble(t.substring(0, t.length() - 1)) * 1000)), text);
-            }
-            if (t.endsWith("m")) {
-                return nonNegative(flag, Duration.ofSeconds(Math.round(Double.parseDouble(t.substring(0, t.length() - 1)) * 60)), text);
-            }
-            if (t.endsWith("h")) {
-                return nonNegative(flag, Duration.ofSeconds(Math.round(Double.parseDouble(t.substring(0, t.length() - 1)) * 3600)), text);
-            }
-            return nonNegative(flag, Duration.ofMillis(Math.round(Double.parseDouble(t) * 1000)), text);
-        } catch (NumberFormatException e) {
+        Duration d = text.strip().matches("-?\\d+(\\.\\d+)?")
+                ? Duration.ofMillis(Math.round(Double.parseDouble(text.strip()) * 1000))
+                : Durations.parse(text);
+        if (d == null) {
             throw new CommandLine.UsageException(flag + " needs a duration like 500ms, 10s or 2m, got '" + text + "'");
         }
+        return nonNegative(flag, d, text);
     }
 
     static Duration nonNegative(String flag, Duration d, String text) throws CommandLine.UsageException {

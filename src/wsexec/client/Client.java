@@ -24,6 +24,7 @@ import javax.net.ssl.SSLContext;
 
 import wsexec.common.Json;
 import wsexec.common.Tls;
+import wsexec.common.Urls;
 import wsexec.websocket.Utf8Validator;
 
 /**
@@ -149,7 +150,7 @@ public final class Client implements WebSocket.Listener {
         }
         java.net.URI url = keptJob != null && options.mode() != RunOptions.Mode.JOBS && !options.detach()
                 && (options.mode() == RunOptions.Mode.ATTACH || connected.getCount() > 0 && reconnecting.get())
-                ? MultiRun.withQuery(options.url(), "job=" + java.net.URLEncoder.encode(keptJob, StandardCharsets.UTF_8))
+                ? Urls.withQuery(options.url(), "job=" + java.net.URLEncoder.encode(keptJob, StandardCharsets.UTF_8))
                 : options.url();
         return builder.buildAsync(url, this).get(options.connectTimeout().toMillis() + 1000, TimeUnit.MILLISECONDS);
     }
@@ -332,8 +333,8 @@ public final class Client implements WebSocket.Listener {
         while (!exited) {
             CountDownLatch ready = connected;
             try {
-                if (!ready.await(options.keep() != null ? options.keep().toMillis() : 0, TimeUnit.MILLISECONDS) && ready.getCount() > 0) {
-                    return false;
+                if (!ready.await(options.keep() != null ? options.keep().toMillis() : 0, TimeUnit.MILLISECONDS)) {
+                    return false; // no connection came back within the keep time
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();

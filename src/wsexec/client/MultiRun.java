@@ -18,6 +18,7 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.locks.ReentrantLock;
 
 import wsexec.common.Json;
+import wsexec.common.Urls;
 
 /**
  * {@code wsexec run --on HOSTS -- CMD}: the same command on several instances at once, as
@@ -179,7 +180,7 @@ public final class MultiRun {
         }
         List<String> names = multi.hosts().isEmpty() ? instances() : multi.hosts();
         for (String name : names) {
-            hosts.add(new Host(name, withQuery(options.url(), "instance=" + name)));
+            hosts.add(new Host(name, Urls.withQuery(options.url(), "instance=" + name)));
         }
         return hosts;
     }
@@ -218,14 +219,6 @@ public final class MultiRun {
         } finally {
             http.shutdownNow();
         }
-    }
-
-    static URI withQuery(URI url, String parameter) {
-        String query = url.getRawQuery();
-        String s = url.toString();
-        int hash = s.indexOf('#');
-        String base = hash < 0 ? s : s.substring(0, hash);
-        return URI.create(base + (query == null || query.isEmpty() ? "?" : "&") + parameter);
     }
 
     /**

@@ -47,4 +47,13 @@ public final class Urls {
         return null;
     }
 
+
+    /** {@code url} with one more query parameter ({@code name=value}, already encoded). */
+    public static java.net.URI withQuery(java.net.URI url, String parameter) {
+        String query = url.getRawQuery();
+        String text = url.toString();
+        int hash = text.indexOf('#');
+        String base = hash < 0 ? text : text.substring(0, hash);
+        return java.net.URI.create(base + (query == null || query.isEmpty() ? "?" : "&") + parameter);
+    }
 }

@@ -75,7 +75,7 @@ public final class ExecEndpoint implements Server.Endpoint {
 
     private final Config config;
     private final KeptJobs kept;
-    private volatile String instance = Server.Deployment.defaultInstance();
+    private volatile String instance = Server.Deployment.DEFAULTS.instance(); // until the server attaches its own
     private final AtomicInteger runningJobs = new AtomicInteger();
     private final Set<Session> sessions = ConcurrentHashMap.newKeySet();
     private volatile Metrics metrics = new Metrics();

@@ -53,8 +53,8 @@ final class OutputPump {
     private final WebSocket webSocket;
     /** {@code {"type":"output","id":…,"stream":…,"offset":} — the offset's digits follow. */
     private final byte[] head;
-    private final byte[] dataPrefix;
-    private final byte[] base64Prefix;
+    private static final byte[] DATA_PREFIX = ",\"data\":\"".getBytes(StandardCharsets.UTF_8);
+    private static final byte[] BASE64_PREFIX = ",\"base64\":\"".getBytes(StandardCharsets.UTF_8);
     /** The stream offset of the next byte to send (docs/PROTOCOL.md: every output event carries it). */
     private long offset;
     /** Where gaps come from when the pipe is a job's output log; null for a process pipe. */
@@ -109,8 +109,6 @@ final class OutputPump {
         String open = object.substring(0, object.length() - 1); // without the closing brace
         this.head = (open + ",\"offset\":").getBytes(StandardCharsets.UTF_8);
         this.headRoom = head.length + 20;
-        this.dataPrefix = ",\"data\":\"".getBytes(StandardCharsets.UTF_8);
-        this.base64Prefix = ",\"base64\":\"".getBytes(StandardCharsets.UTF_8);
     }
 
     /** Sends a {@code gap} event if the log dropped bytes before the ones just read. */
@@ -285,20 +283,26 @@ final class OutputPump {
         int o = WebSocket.HEADROOM;
         System.arraycopy(head, 0, out, o, head.length);
         o += head.length;
-        String digits = Long.toString(offset);
-        for (int i = 0; i < digits.length(); i++) {
-            out[o++] = (byte) digits.charAt(i);
+        // the digits of the offset, written in place: no String per event on the hot path
+        int digits = 1;
+        for (long rest = offset / 10; rest > 0; rest /= 10) {
+            digits++;
         }
-        return o;
+        long value = offset;
+        for (int i = o + digits - 1; i >= o; i--) {
+            out[i] = (byte) ('0' + value % 10);
+            value /= 10;
+        }
+        return o + digits;
     }
 
     /** Writes {@code ...,"data":"<escaped>"}} behind the headroom; returns the payload length. */
     private int encodeText(byte[] bytes, int length) {
         // Room for the text unescaped; each escape below makes sure the rest still fits.
-        byte[] out = room(headRoom + dataPrefix.length + length + 2 + 8);
+        byte[] out = room(headRoom + DATA_PREFIX.length + length + 2 + 8);
         int o = writeHead(out);
-        System.arraycopy(dataPrefix, 0, out, o, dataPrefix.length);
-        o += dataPrefix.length;
+        System.arraycopy(DATA_PREFIX, 0, out, o, DATA_PREFIX.length);
+        o += DATA_PREFIX.length;
         int i = 0;
         while (i < length) {
             if (i + 8 <= length) {
@@ -368,10 +372,10 @@ final class OutputPump {
 
     private int encodeBase64(byte[] bytes, int length) {
         int encodedLength = 4 * ((length + 2) / 3);
-        byte[] out = room(headRoom + base64Prefix.length + encodedLength + 2);
+        byte[] out = room(headRoom + BASE64_PREFIX.length + encodedLength + 2);
         int o = writeHead(out);
-        System.arraycopy(base64Prefix, 0, out, o, base64Prefix.length);
-        o += base64Prefix.length;
+        System.arraycopy(BASE64_PREFIX, 0, out, o, BASE64_PREFIX.length);
+        o += BASE64_PREFIX.length;
         byte[] encoded = Base64.getEncoder().encode(java.nio.ByteBuffer.wrap(bytes, 0, length)).array();
         System.arraycopy(encoded, 0, out, o, encodedLength);
         o += encodedLength;

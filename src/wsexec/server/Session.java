@@ -15,6 +15,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import wsexec.websocket.CloseCode;
 import wsexec.websocket.Message;
 import wsexec.websocket.WebSocket;
+import wsexec.common.Durations;
 import wsexec.common.Json;
 import wsexec.common.Log;
 import wsexec.job.Commands;
@@ -327,7 +328,7 @@ final class Session {
 
     /** {@code "keep":"90s"}: a duration up to {@code --keep-max}. */
     private Duration keepDuration(String id, Object text) throws BadRequest {
-        Duration keep = text instanceof String t ? parseDuration(t) : null;
+        Duration keep = text instanceof String t ? Durations.parse(t) : null;
         if (keep == null || keep.isZero() || keep.isNegative()) {
             throw new BadRequest(id, "bad_request", "\"keep\" must be a duration such as \"90s\", \"10m\" or \"2h\"");
         }
@@ -335,22 +336,6 @@ final class Session {
             throw new BadRequest(id, "bad_request", "\"keep\" is at most " + config().keep().max().toSeconds() + " s (--keep-max)");
         }
         return keep;
-    }
-
-    /** {@code 250ms}, {@code 90s}, {@code 10m}, {@code 2h}, {@code 1d}; null if it is none of them. */
-    static Duration parseDuration(String text) {
-        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d{1,9})(ms|s|m|h|d)").matcher(text.strip());
-        if (!m.matches()) {
-            return null;
-        }
-        long n = Long.parseLong(m.group(1));
-        return switch (m.group(2)) {
-            case "ms" -> Duration.ofMillis(n);
-            case "s" -> Duration.ofSeconds(n);
-            case "m" -> Duration.ofMinutes(n);
-            case "h" -> Duration.ofHours(n);
-            default -> Duration.ofDays(n);
-        };
     }
 
     /** @param binary send the job's output as binary frames (docs/PROTOCOL.md, "Binary output") */

@@ -468,8 +468,13 @@ public final class WebSocket implements AutoCloseable {
             return;
         }
         pendingPong = null;
+        writeControl(Opcode.PONG, data);
+    }
+
+    /** Writes one control frame (§5.5: final, unmasked from a server, at most 125 bytes). Lock held. */
+    private void writeControl(Opcode opcode, byte[] data) throws IOException {
         byte[] frame = new byte[2 + data.length];
-        int h = FrameEncoder.writeHeader(frame, 0, true, 0, Opcode.PONG, data.length, false, 0);
+        int h = FrameEncoder.writeHeader(frame, 0, true, 0, opcode, data.length, false, 0);
         System.arraycopy(data, 0, frame, h, data.length);
         write(frame, 0, frame.length, h);
     }
@@ -613,10 +618,7 @@ public final class WebSocket implements AutoCloseable {
     /** Sends a Close frame while holding the write lock; false if the socket is already broken. */
     private boolean trySendClose(byte[] body, int code) {
         try {
-            byte[] frame = new byte[2 + body.length];
-            int h = FrameEncoder.writeHeader(frame, 0, true, 0, Opcode.CLOSE, body.length, false, 0);
-            System.arraycopy(body, 0, frame, h, body.length);
-            write(frame, 0, frame.length, h);
+            writeControl(Opcode.CLOSE, body);
             closeCodeSent = code;
             return true;
         } catch (IOException e) {
@@ -625,15 +627,12 @@ public final class WebSocket implements AutoCloseable {
     }
 
     private void sendControl(Opcode opcode, byte[] data) throws IOException {
-        byte[] frame = new byte[2 + data.length];
-        int h = FrameEncoder.writeHeader(frame, 0, true, 0, opcode, data.length, false, 0);
-        System.arraycopy(data, 0, frame, h, data.length);
         writeLock.lock();
         try {
             if (state != State.OPEN) {
                 return;
             }
-            write(frame, 0, frame.length, h);
+            writeControl(opcode, data);
             writePendingPong();
         } finally {
             writeLock.unlock();
