@@ -13,8 +13,11 @@ import java.util.concurrent.locks.ReentrantLock;
  * {@link Cursor} from an offset of its own, so any number of them see the same bytes in the same
  * order, and one that reconnects continues where it left off.
  *
- * <p>Memory is bounded: the log holds the last {@code capacity} bytes in a ring (grown on demand,
- * so a quiet job costs little). What happens when it is full depends on who reads:
+ * <p>Memory is bounded: the log holds the last {@code capacity} bytes in a ring of fixed-size
+ * chunks, each allocated when the first byte reaches it, so a quiet job costs one chunk and a job
+ * costs only the memory its output fills (a ring that grew by copying into ever larger arrays
+ * touched about twice that, and fresh memory, zeroed and faulted in, was what a kept job's output
+ * cost most: bench/README.md). What happens when it is full depends on who reads:
  * <ul>
  *   <li>while a <em>holding</em> cursor (a read-write attachment) lags by a full buffer,
  *       {@code append} waits: the pipe fills and the process blocks in {@code write}, as on a
@@ -30,12 +33,16 @@ public final class OutputLog {
     public record Gap(long from, long to) {
     }
 
-    private static final int FIRST_CAPACITY = 64 * 1024;
+    /** Bytes per chunk of the ring: one pipe read at most (a Linux pipe holds 64 KiB). */
+    static final int CHUNK = 64 * 1024;
 
     private final int capacity;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition changed = lock.newCondition();
-    private byte[] ring = new byte[0];
+    /** The ring: byte at offset {@code o} sits in chunk {@code (o % ringSize) / chunkSize}; null until reached. */
+    private final byte[][] chunks;
+    private final int chunkSize;
+    private final long ringSize;
     /** Offset of the oldest byte held, and of the byte after the newest. */
     private long start;
     private long end;
@@ -60,6 +67,9 @@ public final class OutputLog {
         }
         this.capacity = capacity;
         this.files = files;
+        this.chunkSize = Math.min(CHUNK, capacity);
+        this.chunks = new byte[(capacity + chunkSize - 1) / chunkSize][];
+        this.ringSize = (long) chunks.length * chunkSize; // at least capacity: held bytes never collide
     }
 
     /** Offset of the first byte a reader can still get: from disk, or from memory. Lock held. */
@@ -98,7 +108,6 @@ public final class OutputLog {
                 // As much as fits before the slowest holder (all of it when nobody holds).
                 long room = floor < 0 ? len - done : Math.min(len - done, capacity - (end - floor));
                 int n = (int) Math.min(room, capacity);
-                ensureRing(end + n - start);
                 copyIn(data, off + done, n);
                 if (files != null && !filesFailed) {
                     try {
@@ -200,47 +209,39 @@ public final class OutputLog {
         return floor;
     }
 
-    /**
-     * Grows the ring so it can hold {@code bytes}: fourfold at a time up to the capacity, the held
-     * bytes moved with at most four bulk copies (each byte sits at its offset modulo the ring's size).
-     * Lock held.
-     */
-    private void ensureRing(long bytes) {
-        int needed = (int) Math.min(capacity, bytes);
-        if (ring.length >= needed) {
-            return;
-        }
-        long size = Math.max(ring.length, FIRST_CAPACITY);
-        while (size < needed) {
-            size *= 4;
-        }
-        byte[] grown = new byte[(int) Math.min(size, capacity)];
-        long from = end - Math.min(end - start, grown.length);
-        int held = (int) (end - from);
-        int pos = (int) (from % grown.length);
-        int first = Math.min(held, grown.length - pos);
-        if (held > 0) {
-            copyOut(from, grown, pos, first, ring);
-            copyOut(from + first, grown, 0, held - first, ring);
-        }
-        ring = grown;
-    }
-
+    /** Copies {@code len} bytes to the ring at {@link #end}, chunk by chunk. Lock held. */
     private void copyIn(byte[] data, int off, int len) {
-        int pos = (int) (end % ring.length);
-        int first = Math.min(len, ring.length - pos);
-        System.arraycopy(data, off, ring, pos, first);
-        System.arraycopy(data, off + first, ring, 0, len - first);
+        long at = end;
+        while (len > 0) {
+            int index = (int) ((at % ringSize) / chunkSize);
+            int pos = (int) (at % chunkSize);
+            int n = Math.min(len, chunkSize - pos);
+            byte[] chunk = chunks[index];
+            if (chunk == null) {
+                // A new array filled at once by a copy: the JIT zeroes only what the copy leaves,
+                // not the whole chunk first.
+                chunk = new byte[chunkSize];
+                System.arraycopy(data, off, chunk, pos, n);
+                chunks[index] = chunk;
+            } else {
+                System.arraycopy(data, off, chunk, pos, n);
+            }
+            at += n;
+            off += n;
+            len -= n;
+        }
     }
 
-    private static void copyOut(long from, byte[] dst, int off, int len, byte[] ring) {
-        if (len == 0) {
-            return;
+    /** Copies {@code len} held bytes from offset {@code from} into {@code dst}. Lock held. */
+    private void copyOut(long from, byte[] dst, int off, int len) {
+        while (len > 0) {
+            int pos = (int) (from % chunkSize);
+            int n = Math.min(len, chunkSize - pos);
+            System.arraycopy(chunks[(int) ((from % ringSize) / chunkSize)], pos, dst, off, n);
+            from += n;
+            off += n;
+            len -= n;
         }
-        int pos = (int) (from % ring.length);
-        int first = Math.min(len, ring.length - pos);
-        System.arraycopy(ring, pos, dst, off, first);
-        System.arraycopy(ring, 0, dst, off + first, len - first);
     }
 
     /**
@@ -304,7 +305,7 @@ public final class OutputLog {
                     }
                 } else {
                     n = (int) Math.min(len, end - offset);
-                    copyOut(offset, b, off, n, ring);
+                    copyOut(offset, b, off, n);
                 }
                 offset += n;
                 if (holds) {

@@ -114,4 +114,31 @@ class OutputLogTest {
         writer.join();
         assertEquals(-1, holder.read(new byte[10], 0, 10));
     }
+
+    @Test
+    void aRingOfSeveralChunksWrapsWithoutLosingOrRepeatingAByte() throws Exception {
+        // 200,000 bytes is three chunks and part of a fourth: the ring is larger than the capacity,
+        // and appends of odd sizes cross chunk ends and the ring's wrap at ever different places.
+        int capacity = 200_000;
+        byte[] data = random(3_000_000, 4);
+        OutputLog log = new OutputLog(capacity);
+        OutputLog.Cursor holder = log.cursor(0, true);
+        Thread writer = Thread.ofPlatform().start(() -> {
+            try {
+                for (int i = 0; i < data.length; i += 12_345) {
+                    log.append(data, i, Math.min(12_345, data.length - i));
+                }
+                log.close();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        assertArrayEquals(data, readAll(holder), "a holding reader behind a wrapping writer");
+        writer.join();
+        OutputLog.Cursor late = log.cursor(0, false);
+        byte[] tail = readAll(late);
+        assertEquals(new OutputLog.Gap(0, data.length - capacity), late.takeGap());
+        assertArrayEquals(java.util.Arrays.copyOfRange(data, data.length - capacity, data.length), tail,
+                "after the gap: exactly the last capacity bytes");
+    }
 }
