@@ -100,6 +100,11 @@ const SERVERS = [
     // the log, the cost); the replay row is a second connection reading the log of the finished job from
     // the start (the job run once, untimed, just before), with room for all 64 MiB of W3 in memory.
     { name: 'wsexec-kept', label: 'wsexec --no-line-buffer, binary, kept job (`"keep"`: through the job\'s log)', proto: 'wsexec-kept', cmd: (p) => wsexecServe(p, ['--no-line-buffer']), only: ['W1', 'W3'] },
+    // The same kept exec with --keep-buffer 64KiB: every byte still goes through the log, but the log
+    // keeps only its last 64 KiB, so its memory is reused from the first read on. Beside wsexec-kept it
+    // splits what the log costs into its own work (this row) and the fresh memory the default 8 MiB
+    // buffer must take for each new job's output (FreshMemoryFloor, printed below the table).
+    { name: 'wsexec-kept-warm', label: 'wsexec --no-line-buffer, binary, kept job with `--keep-buffer 64KiB` (through the log, its memory reused)', proto: 'wsexec-kept', cmd: (p) => wsexecServe(p, ['--no-line-buffer', '--keep-buffer', '64KiB']), only: ['W1', 'W3'] },
     { name: 'wsexec-kept-json', label: 'wsexec (default: stdbuf -oL, JSON output events), kept job (`"keep"`: through the job\'s log)', proto: 'wsexec-kept-json', cmd: (p) => wsexecServe(p), only: ['W1', 'W3'] },
     { name: 'wsexec-replay', label: 'wsexec: the finished kept job replayed from its log (attach from start, binary)', proto: 'wsexec-replay', cmd: (p) => wsexecServe(p, ['--no-line-buffer', '--keep-buffer', '128MiB']), only: ['W1', 'W3'] },
     ...(BASELINE_JAR ? [

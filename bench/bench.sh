@@ -49,4 +49,9 @@ results=$(ls -t bench/results/*.md | head -1)
     echo "Server hot path alone, OutputPump into a loopback socket (bench/java/wsexec/server/PumpBench.java):"
     echo
     "$JAVA" -cp build/classes:build/bench-classes wsexec.server.PumpBench | sed 's/^/    /'
+    echo
+    echo "A kept job's floor: output copied into memory never touched before, and kept, with the server's JVM options (bench/java/wsexec/job/FreshMemoryFloor.java):"
+    echo
+    # shellcheck disable=SC2046
+    "$JAVA" $(./build.sh --print-server-opts) -cp build/classes:build/bench-classes wsexec.job.FreshMemoryFloor | sed 's/^/    /'
 } | tee -a "$results"
