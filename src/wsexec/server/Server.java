@@ -27,6 +27,7 @@ import wsexec.websocket.CloseCode;
 import wsexec.websocket.Handshake;
 import wsexec.websocket.HandshakeException;
 import wsexec.websocket.HttpRequest;
+import wsexec.websocket.Message;
 import wsexec.websocket.PerMessageDeflate;
 import wsexec.websocket.WebSocket;
 import wsexec.websocket.WebSocketLimits;
@@ -52,10 +53,13 @@ public final class Server implements AutoCloseable {
         }
 
         /**
-         * Runs one WebSocket connection until it ends. The admission is the connection's proof
-         * that it passed the access policy, and its only way to start processes.
+         * A WebSocket connection has opened: what handles it. The server then reads the
+         * connection's messages on the connection's thread and hands each to the handler, until the
+         * connection ends or the handler wants no more; then it calls {@link Handler#ended()}. The
+         * admission is the connection's proof that it passed the access policy, and its only way
+         * to start processes.
          */
-        void session(WebSocket webSocket, Peer peer, AccessPolicy.Admission admission) throws IOException;
+        Handler open(WebSocket webSocket, Peer peer, AccessPolicy.Admission admission) throws IOException;
 
         /** The server is stopping: end every session within the grace. */
         default void shutdown(Duration grace) {
@@ -68,6 +72,36 @@ public final class Server implements AutoCloseable {
         /** As {@link #attach(Metrics)}, with the name of this instance ({@code --instance}) for its jobs. */
         default void attach(Metrics metrics, String instance) {
             attach(metrics);
+        }
+    }
+
+    /**
+     * An endpoint's side of one open connection. The read loop is the server's own
+     * ({@link OpenConnection#run}), directly under the connection's thread, so that the stack of an
+     * idle connection, parked in its read, has as few frames as can be: a parked virtual thread's
+     * frames are copied to the heap, and thousands of idle connections wait like this
+     * (bench/README.md, W4).
+     */
+    public interface Handler {
+        /**
+         * A text or binary message, on the connection's thread.
+         *
+         * @return false to read no more: the connection is then ended
+         */
+        boolean message(Message message) throws IOException;
+
+        /** The connection has ended, however it did: once, on the connection's thread, after the last message. */
+        default void ended() {
+        }
+
+        /**
+         * A look at the connection, from the timer thread when the server looks at it for its
+         * keepalive (and once at the start, on the connection's thread): the nanoseconds until this
+         * wants to look again, or -1 for no more looks. Must not block. One timer item per connection
+         * serves both (see {@link KeepAlive}).
+         */
+        default long watch() {
+            return -1;
         }
     }
 
@@ -415,9 +449,10 @@ public final class Server implements AutoCloseable {
             InetAddress countedAs = counted;
             // A fresh thread for the session: its stack holds only what waiting for the next frame
             // needs, not the deeper handshake frames (the stack of a parked virtual thread is heap,
-            // and thousands of idle connections wait like this).
+            // and thousands of idle connections wait like this). Its task is an object of its own,
+            // not a lambda: a lambda adds two frames under everything the thread does.
             Thread.ofVirtual().name("wsexec-ws-" + peer.port())
-                    .start(() -> serve(socket, frames, path, client, admission, deflate, countedAs));
+                    .start(new OpenConnection(socket, frames, path, client, admission, deflate, countedAs));
             handedOff = true;
         } catch (EOFException e) {
             // the client went away before finishing its request
@@ -440,40 +475,73 @@ public final class Server implements AutoCloseable {
         }
     }
 
-    /** An open WebSocket connection, from after the 101 to its end. */
-    private void serve(Socket socket, InputStream in, String path, Peer peer, AccessPolicy.Admission admission,
+    /**
+     * An open WebSocket connection, from after the 101 to its end: the task of the connection's
+     * thread. Its {@link #run} reads the messages and hands them to the endpoint's {@link Handler}.
+     */
+    private final class OpenConnection implements Runnable {
+        private final Socket socket;
+        private final InputStream in;
+        private final String path;
+        private final Peer peer;
+        private final AccessPolicy.Admission admission;
+        private final PerMessageDeflate.Agreement deflate;
+        private final InetAddress counted;
+
+        OpenConnection(Socket socket, InputStream in, String path, Peer peer, AccessPolicy.Admission admission,
                        PerMessageDeflate.Agreement deflate, InetAddress counted) {
-        try {
-            WebSocket webSocket = new WebSocket(socket, in, config.limits(), new Trace(metrics, peer, observability.trace()), deflate);
-            long openedNanos = System.nanoTime();
-            metrics.connectionsOpen.incrementAndGet();
-            metrics.connectionsTotal.increment();
-            Log.event("connection.opened", "connection " + peer + " " + path + " opened",
-                    "peer", peer.toString(), "path", path);
-            Events.connectionOpened(peer, path);
-            open.add(webSocket);
-            Timers.Loop keepAlive = config.pingInterval().isZero() ? null : KeepAlive.start(webSocket, config.pingInterval(), peer);
+            this.socket = socket;
+            this.in = in;
+            this.path = path;
+            this.peer = peer;
+            this.admission = admission;
+            this.deflate = deflate;
+            this.counted = counted;
+        }
+
+        @Override
+        public void run() {
             try {
-                if (stopping) {
-                    webSocket.close(CloseCode.GOING_AWAY, "server shutting down");
+                WebSocket webSocket = new WebSocket(socket, in, config.limits(), new Trace(metrics, peer, observability.trace()), deflate);
+                long openedNanos = System.nanoTime();
+                metrics.connectionsOpen.incrementAndGet();
+                metrics.connectionsTotal.increment();
+                Log.event("connection.opened", "connection " + peer + " " + path + " opened",
+                        "peer", peer.toString(), "path", path);
+                Events.connectionOpened(peer, path);
+                open.add(webSocket);
+                Timers.Loop watch = null;
+                try {
+                    if (stopping) {
+                        webSocket.close(CloseCode.GOING_AWAY, "server shutting down");
+                    }
+                    Handler handler = endpoint.open(webSocket, peer, admission);
+                    try {
+                        watch = KeepAlive.start(webSocket, config.pingInterval(), peer, handler);
+                        Message message;
+                        while ((message = webSocket.receive()) != null && handler.message(message)) {
+                            // the handler did it
+                        }
+                    } finally {
+                        handler.ended();
+                    }
+                } finally {
+                    open.remove(webSocket);
+                    webSocket.abort();
+                    if (watch != null) {
+                        watch.cancel();
+                    }
+                    closed(webSocket, peer, path, openedNanos);
                 }
-                endpoint.session(webSocket, peer, admission);
+            } catch (IOException e) {
+                if (!socket.isClosed()) {
+                    Log.info("connection " + peer + " ended: " + e.getMessage());
+                }
+            } catch (RuntimeException e) {
+                Log.error("connection " + peer + " failed: " + e);
             } finally {
-                open.remove(webSocket);
-                webSocket.abort();
-                if (keepAlive != null) {
-                    keepAlive.cancel();
-                }
-                closed(webSocket, peer, path, openedNanos);
+                ended(socket, counted);
             }
-        } catch (IOException e) {
-            if (!socket.isClosed()) {
-                Log.info("connection " + peer + " ended: " + e.getMessage());
-            }
-        } catch (RuntimeException e) {
-            Log.error("connection " + peer + " failed: " + e);
-        } finally {
-            ended(socket, counted);
         }
     }
 
