@@ -95,6 +95,15 @@ public final class Server implements AutoCloseable {
         }
 
         /**
+         * Whether the server should read the next message on a new thread, and end the one that
+         * handled this one (see {@link OpenConnection}): for handlers whose messages are few and
+         * whose handling may wait deep in the stack.
+         */
+        default boolean freshThreadAfterMessage() {
+            return false;
+        }
+
+        /**
          * A look at the connection, from the timer thread when the server looks at it for its
          * keepalive (and once at the start, on the connection's thread): the nanoseconds until this
          * wants to look again, or -1 for no more looks. Must not block. One timer item per connection
@@ -451,8 +460,8 @@ public final class Server implements AutoCloseable {
             // needs, not the deeper handshake frames (the stack of a parked virtual thread is heap,
             // and thousands of idle connections wait like this). Its task is an object of its own,
             // not a lambda: a lambda adds two frames under everything the thread does.
-            Thread.ofVirtual().name("wsexec-ws-" + peer.port())
-                    .start(new OpenConnection(socket, frames, path, client, admission, deflate, countedAs));
+            String name = "wsexec-ws-" + peer.port();
+            Thread.ofVirtual().name(name).start(new OpenConnection(socket, frames, path, client, admission, deflate, countedAs, name));
             handedOff = true;
         } catch (EOFException e) {
             // the client went away before finishing its request
@@ -478,6 +487,13 @@ public final class Server implements AutoCloseable {
     /**
      * An open WebSocket connection, from after the 101 to its end: the task of the connection's
      * thread. Its {@link #run} reads the messages and hands them to the endpoint's {@link Handler}.
+     *
+     * <p>When the handler asks for it ({@link Handler#freshThreadAfterMessage()}), the reading goes
+     * on after each message on a new virtual thread, with this same object as its task, and the
+     * old thread ends. A parked virtual thread keeps its frames in a heap object sized by the
+     * deepest stack it ever parked with: a message whose handling waited on a lock or for stdin
+     * room leaves that size behind for as long as the connection then idles. The next thread parks
+     * with the read's frames only.
      */
     private final class OpenConnection implements Runnable {
         private final Socket socket;
@@ -487,9 +503,15 @@ public final class Server implements AutoCloseable {
         private final AccessPolicy.Admission admission;
         private final PerMessageDeflate.Agreement deflate;
         private final InetAddress counted;
+        private final String threadName;
+        // Set by the connection's first thread; its later threads see them (Thread.start orders them).
+        private WebSocket webSocket;
+        private Handler handler;
+        private Timers.Loop watch;
+        private long openedNanos;
 
         OpenConnection(Socket socket, InputStream in, String path, Peer peer, AccessPolicy.Admission admission,
-                       PerMessageDeflate.Agreement deflate, InetAddress counted) {
+                       PerMessageDeflate.Agreement deflate, InetAddress counted, String threadName) {
             this.socket = socket;
             this.in = in;
             this.path = path;
@@ -497,41 +519,23 @@ public final class Server implements AutoCloseable {
             this.admission = admission;
             this.deflate = deflate;
             this.counted = counted;
+            this.threadName = threadName;
         }
 
         @Override
         public void run() {
+            boolean goesOn = false; // on a fresh thread, which ends the connection in its turn
             try {
-                WebSocket webSocket = new WebSocket(socket, in, config.limits(), new Trace(metrics, peer, observability.trace()), deflate);
-                long openedNanos = System.nanoTime();
-                metrics.connectionsOpen.incrementAndGet();
-                metrics.connectionsTotal.increment();
-                Log.event("connection.opened", "connection " + peer + " " + path + " opened",
-                        "peer", peer.toString(), "path", path);
-                Events.connectionOpened(peer, path);
-                open.add(webSocket);
-                Timers.Loop watch = null;
-                try {
-                    if (stopping) {
-                        webSocket.close(CloseCode.GOING_AWAY, "server shutting down");
+                if (webSocket == null) {
+                    begin();
+                }
+                Message message;
+                while ((message = webSocket.receive()) != null && handler.message(message)) {
+                    if (handler.freshThreadAfterMessage()) {
+                        Thread.ofVirtual().name(threadName).start(this);
+                        goesOn = true;
+                        return;
                     }
-                    Handler handler = endpoint.open(webSocket, peer, admission);
-                    try {
-                        watch = KeepAlive.start(webSocket, config.pingInterval(), peer, handler);
-                        Message message;
-                        while ((message = webSocket.receive()) != null && handler.message(message)) {
-                            // the handler did it
-                        }
-                    } finally {
-                        handler.ended();
-                    }
-                } finally {
-                    open.remove(webSocket);
-                    webSocket.abort();
-                    if (watch != null) {
-                        watch.cancel();
-                    }
-                    closed(webSocket, peer, path, openedNanos);
                 }
             } catch (IOException e) {
                 if (!socket.isClosed()) {
@@ -540,7 +544,52 @@ public final class Server implements AutoCloseable {
             } catch (RuntimeException e) {
                 Log.error("connection " + peer + " failed: " + e);
             } finally {
-                ended(socket, counted);
+                if (!goesOn) {
+                    end();
+                }
+            }
+        }
+
+        private void begin() throws IOException {
+            WebSocket opened = new WebSocket(socket, in, config.limits(), new Trace(metrics, peer, observability.trace()), deflate);
+            openedNanos = System.nanoTime();
+            metrics.connectionsOpen.incrementAndGet();
+            metrics.connectionsTotal.increment();
+            Log.event("connection.opened", "connection " + peer + " " + path + " opened",
+                    "peer", peer.toString(), "path", path);
+            Events.connectionOpened(peer, path);
+            open.add(opened);
+            webSocket = opened;
+            if (stopping) {
+                opened.close(CloseCode.GOING_AWAY, "server shutting down");
+            }
+            handler = endpoint.open(opened, peer, admission);
+            watch = KeepAlive.start(opened, config.pingInterval(), peer, handler);
+        }
+
+        /** The connection's end, whichever way it came: the handler's, then the server's. */
+        private void end() {
+            try {
+                if (handler != null) {
+                    handler.ended();
+                }
+            } catch (RuntimeException e) {
+                Log.error("connection " + peer + " failed: " + e);
+            } finally {
+                try {
+                    if (webSocket != null) {
+                        open.remove(webSocket);
+                        webSocket.abort();
+                        if (watch != null) {
+                            watch.cancel();
+                        }
+                        closed(webSocket, peer, path, openedNanos);
+                    }
+                } catch (RuntimeException e) {
+                    Log.error("connection " + peer + " failed: " + e);
+                } finally {
+                    ended(socket, counted);
+                }
             }
         }
     }

@@ -101,6 +101,16 @@ final class Session implements Server.Handler {
         return true;
     }
 
+    /**
+     * Yes: a message may start a process, wait for a lock or for stdin room, and the session's
+     * messages are few (one per job, or per piece of stdin); an idle connection then parks on a
+     * thread whose stack never held all that.
+     */
+    @Override
+    public boolean freshThreadAfterMessage() {
+        return true;
+    }
+
     @Override
     public void ended() {
         terminateAll();
