@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
-import java.util.function.LongSupplier;
 
 import wsexec.websocket.WebSocket;
 import wsexec.common.Log;
@@ -17,12 +16,12 @@ import wsexec.job.Timers;
  * an hour. At the same look it runs the endpoint's own watch ({@link Server.Handler#watch()}: the
  * exec session's idle timeout), so that a connection costs one queued item, not one per watch.
  *
- * <p>The watch is a {@link Timers#loop} step, not a thread. A Ping goes out on a short-lived
- * virtual thread of its own, so a send blocked behind a full socket never holds up the timer
- * thread or the silence check; dropping the peer closes the socket, which ends that send, the read
- * loop, and (through the session) the jobs.
+ * <p>The watch is a {@link Timers.Watch}, not a thread: this object is its own queue entry. A
+ * Ping goes out on a short-lived virtual thread of its own, so a send blocked behind a full socket
+ * never holds up the watches' thread or the silence check; dropping the peer closes the socket,
+ * which ends that send, the read loop, and (through the session) the jobs.
  */
-final class KeepAlive implements LongSupplier {
+final class KeepAlive extends Timers.Watch {
     private static final byte[] PAYLOAD = "wsexec".getBytes(StandardCharsets.US_ASCII);
 
     private final WebSocket webSocket;
@@ -30,7 +29,7 @@ final class KeepAlive implements LongSupplier {
     private final long interval;
     private final Server.Peer peer;
     private final Server.Handler handler;
-    /** Whether a Ping is on its way. Set only by the timer thread's steps, cleared by the ping's thread. */
+    /** Whether a Ping is on its way. Set only by the steps, cleared by the ping's thread. */
     private volatile boolean pinging;
     private long nextPing;
 
@@ -43,20 +42,24 @@ final class KeepAlive implements LongSupplier {
     }
 
     /**
-     * Starts watching a connection; cancel the returned loop when the connection ends. Null when
+     * Starts watching a connection; cancel the returned watch when the connection ends. Null when
      * there is nothing to watch (no pings, and the handler wants no looks).
      *
      * @param interval between pings; zero for none
      */
-    static Timers.Loop start(WebSocket webSocket, Duration interval, Server.Peer peer, Server.Handler handler) {
+    static KeepAlive start(WebSocket webSocket, Duration interval, Server.Peer peer, Server.Handler handler) {
         KeepAlive watch = new KeepAlive(webSocket, interval.toNanos(), peer, handler);
-        long first = watch.getAsLong(); // nothing is due yet: this asks how long until something is
-        return first < 0 ? null : Timers.loop(first, watch);
+        long first = watch.step(); // nothing is due yet: this asks how long until something is
+        if (first < 0) {
+            return null;
+        }
+        watch.start(first);
+        return watch;
     }
 
-    /** One look at the connection, on the timer thread; returns the nanoseconds until the next, or -1. */
+    /** One look at the connection, on the watches' thread; returns the nanoseconds until the next, or -1. */
     @Override
-    public long getAsLong() {
+    protected long step() {
         if (webSocket.state() != WebSocket.State.OPEN) {
             return -1;
         }

@@ -104,7 +104,7 @@ public final class Server implements AutoCloseable {
         }
 
         /**
-         * A look at the connection, from the timer thread when the server looks at it for its
+         * A look at the connection, from the watches' thread when the server looks at it for its
          * keepalive (and once at the start, on the connection's thread): the nanoseconds until this
          * wants to look again, or -1 for no more looks. Must not block. One timer item per connection
          * serves both (see {@link KeepAlive}).
@@ -453,7 +453,8 @@ public final class Server implements AutoCloseable {
             byte[] early = in.readNBytes(in.available());
             InputStream frames = early.length == 0 ? socket.getInputStream()
                     : new SequenceInputStream(new ByteArrayInputStream(early), socket.getInputStream());
-            String path = request.path();
+            // Nearly every client asks for "/": one shared string then, not one per connection.
+            String path = request.path().equals("/") ? "/" : request.path();
             Peer client = peer;
             InetAddress countedAs = counted;
             // A fresh thread for the session: its stack holds only what waiting for the next frame
@@ -507,7 +508,7 @@ public final class Server implements AutoCloseable {
         // Set by the connection's first thread; its later threads see them (Thread.start orders them).
         private WebSocket webSocket;
         private Handler handler;
-        private Timers.Loop watch;
+        private KeepAlive watch;
         private long openedNanos;
 
         OpenConnection(Socket socket, InputStream in, String path, Peer peer, AccessPolicy.Admission admission,

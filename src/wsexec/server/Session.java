@@ -52,7 +52,7 @@ final class Session implements Server.Handler {
     private volatile InputBudget stdinBudget;
     /** Set when the connection stops being open, before its budget (if any) is closed. */
     private volatile boolean closing;
-    /** The idle timeout has started the close; only {@link #watch()} reads and writes it (on the timer thread). */
+    /** The idle timeout has started the close; only {@link #watch()} reads and writes it. */
     private boolean idleClosed;
 
     /** @param admission this connection's pass through the access policy: the only way to start a job */
@@ -140,7 +140,7 @@ final class Session implements Server.Handler {
         }
         idleClosed = true;
         Log.info("connection " + peer + " closed after " + config().idleTimeout().toMillis() + " ms idle");
-        // The Close frame is a send, which may block: not on the timer thread.
+        // The Close frame is a send, which may block: not on the watches' thread.
         Thread.ofVirtual().name("wsexec-idle-close-" + peer.port())
                 .start(() -> webSocket.close(CloseCode.NORMAL_CLOSURE, "idle timeout"));
         return -1;
