@@ -251,6 +251,8 @@ public final class Server implements AutoCloseable {
     private final Observability observability;
     private final Deployment deployment;
     private final Metrics metrics = new Metrics();
+    /** The frame observer of every connection when nothing is traced: it only counts, and keeps nothing per connection. */
+    private final Trace counting = new Trace(metrics, null, false);
     private volatile boolean stopping;
 
     public Server(Config config, Endpoint endpoint) throws IOException {
@@ -552,7 +554,8 @@ public final class Server implements AutoCloseable {
         }
 
         private void begin() throws IOException {
-            WebSocket opened = new WebSocket(socket, in, config.limits(), new Trace(metrics, peer, observability.trace()), deflate);
+            WebSocket opened = new WebSocket(socket, in, config.limits(),
+                    observability.trace() ? new Trace(metrics, peer, true) : counting, deflate);
             openedNanos = System.nanoTime();
             metrics.connectionsOpen.incrementAndGet();
             metrics.connectionsTotal.increment();
