@@ -6,7 +6,9 @@
 //   node client.js stream   PROTO URL CMD        W1/W3: prints {"ms","firstMs","bytes","lines","last","sha256","code",…}
 //   node client.js latency  PROTO URL CMD        W2: each line is "i monotonic_ns"; prints delay median/p99 in ms
 //   node client.js idle     PROTO URL CMD N      W4: N connections each run CMD and stay open; prints READY,
-//                                                then waits for a line on stdin, closes all, prints CLOSED
+//                                                then on stdin "probe K" (K new connections running CMD,
+//                                                a second apart, while the N stay open: prints PROBED)
+//                                                and "close" (closes all, prints CLOSED)
 //   node client.js startup  PROTO URL -- SERVER… W5: launches SERVER, prints ms to the first accepted handshake
 //
 // PROTO: pipe (no server: the client runs CMD itself and reads its stdout through a pipe, the limit),
@@ -192,22 +194,37 @@ function latency(proto, url, cmd) {
 }
 
 // W4: open n connections (at most `window` being set up at once); each runs cmd once and stays open.
+// Prints READY once all are set up, then reads commands on stdin, one a line:
+//   probe K   K times, a second apart: a fresh connection (handshake, cmd, exit event) while all n
+//             stay open; prints PROBED {"ms":[…],"median","max","failed","firstError"}
+//   close     closes all n; prints CLOSED
 function idle(proto, url, cmd, n, window = 50) {
     const sockets = [];
     let started = 0, ok = 0, failed = 0, firstError = null;
     const start = now();
     const deadline = Number(process.env.IDLE_DEADLINE_MS || 120000);
+    const closeAll = () => {
+        let open = sockets.filter((s) => s.readyState === WebSocket.OPEN || s.readyState === WebSocket.CONNECTING);
+        let left = open.length;
+        if (left === 0) { console.log('CLOSED'); process.exit(0); }
+        for (const s of open) {
+            s.once('close', () => { if (--left === 0) { console.log('CLOSED'); process.exit(0); } });
+            s.close();
+        }
+        setTimeout(() => { console.log('CLOSED (timeout, ' + left + ' left)'); process.exit(0); }, 15000);
+    };
     const report = () => {
         console.log('READY ' + JSON.stringify({ ok, failed, ms: now() - start, firstError }));
-        process.stdin.once('data', () => {
-            let open = sockets.filter((s) => s.readyState === WebSocket.OPEN || s.readyState === WebSocket.CONNECTING);
-            let left = open.length;
-            if (left === 0) { console.log('CLOSED'); process.exit(0); }
-            for (const s of open) {
-                s.once('close', () => { if (--left === 0) { console.log('CLOSED'); process.exit(0); } });
-                s.close();
+        let pending = '';
+        process.stdin.on('data', (d) => {
+            pending += d;
+            let i;
+            while ((i = pending.indexOf('\n')) >= 0) {
+                const [word, count] = pending.slice(0, i).trim().split(/\s+/);
+                pending = pending.slice(i + 1);
+                if (word === 'probe') probes(proto, url, cmd, Number(count || 5));
+                else if (word === 'close') closeAll();
             }
-            setTimeout(() => { console.log('CLOSED (timeout, ' + left + ' left)'); process.exit(0); }, 15000);
         });
     };
     const timer = setTimeout(() => { failed += n - ok - failed; firstError = firstError || 'deadline'; report(); }, deadline);
@@ -226,6 +243,35 @@ function idle(proto, url, cmd, n, window = 50) {
         next();
     };
     for (let i = 0; i < Math.min(window, n); i++) next();
+}
+
+// W4's second question: is a new client still answered while the n are open? k probes, one a second:
+// each a new connection from the handshake to the exit event of cmd (its output checked), then closed.
+function probes(proto, url, cmd, k) {
+    const ms = [];
+    let failed = 0, firstError = null;
+    const one = () => {
+        const begin = now();
+        let output = '', settled = false;
+        const done = (error) => {
+            if (settled) return;
+            settled = true;
+            clearTimeout(limit);
+            if (error) { failed++; firstError = firstError || error; } else ms.push(now() - begin);
+            ws.close();
+            if (ms.length + failed < k) setTimeout(one, 1000);
+            else {
+                const sorted = [...ms].sort((a, b) => a - b);
+                const median = sorted.length ? (sorted.length % 2 ? sorted[(sorted.length - 1) / 2] : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2) : null;
+                console.log('PROBED ' + JSON.stringify({ ms, median, max: sorted.length ? sorted[sorted.length - 1] : null, failed, firstError }));
+            }
+        };
+        const limit = setTimeout(() => done('no exit within 10 s'), 10000);
+        const ws = job(proto, url, cmd, (chunk) => { output += chunk.toString(); },
+            (code) => done(code === 0 && output.trim() === 'ok' ? null : 'exit ' + code + ' output ' + JSON.stringify(output)),
+            (e) => done(String(e.message || e)));
+    };
+    one();
 }
 
 // W5: launch a server and try again and again until it accepts a WebSocket handshake. A try is a

@@ -39,6 +39,7 @@ public final class IdleFloor {
 
     private static void serve(Socket socket) {
         try (socket) {
+            socket.setTcpNoDelay(true); // as wsexec: the answer's small writes are not held back (W4's new-client probe)
             InputStream in = socket.getInputStream();
             OutputStream out = socket.getOutputStream();
             String key = null;

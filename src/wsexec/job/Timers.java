@@ -1,17 +1,19 @@
 package wsexec.job;
 
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.BooleanSupplier;
-import java.util.function.LongSupplier;
 import wsexec.common.Log;
 
 /**
- * One platform thread for everything that happens later: handshake deadlines, kill graces,
- * job time limits, keepalive and idle checks. Its work items are few and short and never
- * block; their number is bounded by connections and jobs. What blocks — signalling process
+ * Two platform threads for everything that happens later: one for handshake deadlines, kill
+ * graces and job time limits, one for the connections' keepalive and idle checks ({@link Watch}).
+ * Their work items are few and short and never block; their number is bounded by connections and jobs. What blocks — signalling process
  * groups starts and waits for a {@code kill} process — goes from here to a pipe thread
  * ({@link #afterBlocking}), so one slow {@code kill} cannot delay a handshake deadline.
  *
@@ -56,60 +58,181 @@ public final class Timers {
     }
 
     /**
-     * Runs {@code step} on the timer thread after {@code firstNanos}, then again after as many
-     * nanoseconds as it returns, until it returns a negative number or the loop is cancelled.
-     * A watch over one connection costs one queued item instead of a sleeping thread: with
-     * thousands of idle connections that is the difference between bytes and kilobytes each.
-     * The step must not block; work that might (a send) it hands to a thread of its own.
+     * A repeating look at one thing — a connection's keepalive and idle checks — for what there are
+     * thousands of. A watch is its own entry in the queue of watches: a binary heap ordered by due
+     * time, in which each entry knows its index, so that cancelling one is a removal, not a search.
+     * An idle connection's watch costs its own few fields, where a {@link #after} item costs a
+     * {@code ScheduledFutureTask} and its adapter (~80 bytes) and one more object for the step. The
+     * watches run on one platform thread of their own ({@code wsexec-watches}); the queue holds one
+     * entry per live watch, so it is bounded by what is watched (the server's connections).
      */
-    public static Loop loop(long firstNanos, LongSupplier step) {
-        Loop loop = new Loop(step);
-        loop.schedule(firstNanos);
-        return loop;
+    public abstract static class Watch {
+        /** When the next step is due ({@link System#nanoTime()}); guarded by the queue's lock. */
+        private long due;
+        /** The entry's place in the heap; -1 while it is not queued. Guarded by the queue's lock. */
+        private int index = -1;
+        private boolean cancelled;
+
+        protected Watch() {
+        }
+
+        /**
+         * One look, on the watches' thread: the nanoseconds until the next, or a negative number for
+         * no more. It must not block; what might (a send) it hands to a thread of its own.
+         */
+        protected abstract long step();
+
+        /** Runs the first step after {@code firstNanos}. */
+        public final void start(long firstNanos) {
+            WATCHES.schedule(this, firstNanos);
+        }
+
+        /** Stops the watch; a step already running finishes, and is not scheduled again. */
+        public final void cancel() {
+            WATCHES.cancel(this);
+        }
     }
 
-    /** A repeating step started by {@link #loop}. */
-    public static final class Loop implements Runnable {
-        private final LongSupplier step;
-        private volatile ScheduledFuture<?> next;
-        private volatile boolean cancelled;
+    private static final Watches WATCHES = new Watches();
 
-        private Loop(LongSupplier step) {
-            this.step = step;
+    /** The queue of {@link Watch}es and the loop of their thread. */
+    private static final class Watches implements Runnable {
+        private final ReentrantLock lock = new ReentrantLock();
+        /** Signalled when the earliest entry changes. */
+        private final Condition earliest = lock.newCondition();
+        private Watch[] heap = new Watch[64];
+        private int size;
+        private boolean started;
+
+        void schedule(Watch watch, long delayNanos) {
+            lock.lock();
+            try {
+                if (watch.cancelled) {
+                    return; // cancelled while its step ran
+                }
+                watch.due = System.nanoTime() + delayNanos;
+                if (watch.index < 0) {
+                    if (size == heap.length) {
+                        heap = Arrays.copyOf(heap, size * 2);
+                    }
+                    watch.index = size;
+                    heap[size++] = watch;
+                }
+                siftUp(siftDown(watch.index));
+                if (heap[0] == watch) {
+                    earliest.signal();
+                }
+                if (!started) {
+                    started = true;
+                    Thread.ofPlatform().name("wsexec-watches").daemon(true).start(this);
+                }
+            } finally {
+                lock.unlock();
+            }
+        }
+
+        void cancel(Watch watch) {
+            lock.lock();
+            try {
+                watch.cancelled = true;
+                if (watch.index >= 0) {
+                    removeAt(watch.index);
+                }
+            } finally {
+                lock.unlock();
+            }
         }
 
         @Override
         public void run() {
-            if (cancelled) {
-                return;
-            }
-            long delay;
-            try {
-                delay = step.getAsLong();
-            } catch (RuntimeException e) {
-                Log.error("timer task failed: " + e);
-                return;
-            }
-            if (delay >= 0) {
-                schedule(delay);
+            while (true) {
+                Watch watch;
+                lock.lock();
+                try {
+                    while (true) {
+                        if (size == 0) {
+                            earliest.awaitUninterruptibly();
+                            continue;
+                        }
+                        long wait = heap[0].due - System.nanoTime();
+                        if (wait <= 0) {
+                            watch = heap[0];
+                            removeAt(0);
+                            break;
+                        }
+                        earliest.awaitNanos(wait);
+                    }
+                } catch (InterruptedException e) {
+                    continue; // nobody interrupts this thread; if someone does, it goes on
+                } finally {
+                    lock.unlock();
+                }
+                long next;
+                try {
+                    next = watch.step();
+                } catch (RuntimeException e) {
+                    Log.error("timer task failed: " + e);
+                    continue;
+                }
+                if (next >= 0) {
+                    schedule(watch, next);
+                }
             }
         }
 
-        private void schedule(long nanos) {
-            ScheduledFuture<?> future = EXECUTOR.schedule(this, nanos, TimeUnit.NANOSECONDS);
-            next = future;
-            if (cancelled) {
-                future.cancel(false); // cancel() ran while we scheduled: do not outlive it
+        /** Lock held. */
+        private void removeAt(int i) {
+            Watch removed = heap[i];
+            removed.index = -1;
+            Watch last = heap[--size];
+            heap[size] = null;
+            if (i < size) {
+                heap[i] = last;
+                last.index = i;
+                siftUp(siftDown(i));
+            }
+            if (heap.length > 64 && size < heap.length / 4) {
+                heap = Arrays.copyOf(heap, heap.length / 2); // after a burst of connections, give the room back
             }
         }
 
-        /** Stops the loop; a step already running finishes, and is not scheduled again. */
-        public void cancel() {
-            cancelled = true;
-            ScheduledFuture<?> future = next;
-            if (future != null) {
-                future.cancel(false);
+        /** Lock held; returns the entry's new index. */
+        private int siftDown(int i) {
+            Watch watch = heap[i];
+            while (true) {
+                int child = 2 * i + 1;
+                if (child >= size) {
+                    break;
+                }
+                if (child + 1 < size && heap[child + 1].due - heap[child].due < 0) {
+                    child++;
+                }
+                if (heap[child].due - watch.due >= 0) {
+                    break;
+                }
+                heap[i] = heap[child];
+                heap[i].index = i;
+                i = child;
             }
+            heap[i] = watch;
+            watch.index = i;
+            return i;
+        }
+
+        /** Lock held. */
+        private void siftUp(int i) {
+            Watch watch = heap[i];
+            while (i > 0) {
+                int parent = (i - 1) / 2;
+                if (watch.due - heap[parent].due >= 0) {
+                    break;
+                }
+                heap[i] = heap[parent];
+                heap[i].index = i;
+                i = parent;
+            }
+            heap[i] = watch;
+            watch.index = i;
         }
     }
 

@@ -24,10 +24,10 @@ public final class EchoEndpoint implements Server.Endpoint {
     public static final WebSocketLimits LIMITS = new WebSocketLimits(64 << 20, 100_000, Duration.ofSeconds(5));
 
     @Override
-    public void session(WebSocket webSocket, Server.Peer peer, AccessPolicy.Admission admission) throws IOException {
-        webSocket.gatherReplies(); // the session thread is the only sender of data frames here
-        Message message;
-        while ((message = webSocket.receive()) != null) {
+    public Server.Handler open(WebSocket webSocket, Server.Peer peer, AccessPolicy.Admission admission) {
+        webSocket.gatherReplies(); // the connection's thread is the only sender of data frames here
+        // The server logs the end of every connection, with both close codes.
+        return message -> {
             try {
                 switch (message) {
                     case Message.Text text -> webSocket.sendText(text.text());
@@ -40,7 +40,7 @@ public final class EchoEndpoint implements Server.Endpoint {
                     webSocket.close(CloseCode.INTERNAL_ERROR, "send failed");
                 }
             }
-        }
-        // The server logs the end of every connection, with both close codes.
+            return true;
+        };
     }
 }

@@ -150,14 +150,16 @@ public final class ExecEndpoint implements Server.Endpoint {
     }
 
     @Override
-    public void session(WebSocket webSocket, Server.Peer peer, AccessPolicy.Admission admission) throws IOException {
+    public Server.Handler open(WebSocket webSocket, Server.Peer peer, AccessPolicy.Admission admission) {
         Session session = new Session(this, webSocket, peer, admission);
         sessions.add(session);
-        try {
-            session.run();
-        } finally {
-            sessions.remove(session);
-        }
+        session.start();
+        return session;
+    }
+
+    /** A session's connection has ended and its jobs with it. */
+    void ended(Session session) {
+        sessions.remove(session);
     }
 
     @Override

@@ -85,15 +85,14 @@ public final class ProgramEndpoint implements Server.Endpoint {
     }
 
     @Override
-    public void session(WebSocket webSocket, Server.Peer peer, AccessPolicy.Admission admission) throws IOException {
+    public Server.Handler open(WebSocket webSocket, Server.Peer peer, AccessPolicy.Admission admission) {
         Process process;
         try {
             process = admission.program(environment(admission)).start();
         } catch (AccessPolicy.Forbidden | IOException e) {
             Log.error("cannot start the program for " + peer + ": " + e.getMessage());
             webSocket.close(CloseCode.INTERNAL_ERROR, "cannot start the program");
-            webSocket.receive();
-            return;
+            return message -> false; // one more read, for the peer's Close, then the end
         }
         running.add(process);
         long startNanos = System.nanoTime();
@@ -132,28 +131,35 @@ public final class ProgramEndpoint implements Server.Endpoint {
             // websocketd drops the socket here; a Close frame tells the client the program ended.
             webSocket.close(CloseCode.NORMAL_CLOSURE, "program exited");
         });
-        try {
-            Message message;
-            while ((message = webSocket.receive()) != null) {
+        return new Server.Handler() {
+            @Override
+            public boolean message(Message message) {
                 byte[] bytes = switch (message) {
                     case Message.Text text -> (text.text() + "\n").getBytes(StandardCharsets.UTF_8);
                     case Message.Binary binary -> binary.data();
                     default -> null;
                 };
                 if (bytes != null && bytes.length > 0 && process.isAlive()) {
-                    if (!budget.acquire(bytes.length)) {
-                        break; // the connection closed while the program was not reading
+                    try {
+                        if (!budget.acquire(bytes.length)) {
+                            return false; // the connection closed while the program was not reading
+                        }
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        return false;
                     }
                     stdin.add(bytes);
                 }
+                return true;
             }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        } finally {
-            stdin.clear();
-            stdin.offer(END_OF_INPUT);
-            endOnce.run();
-        }
+
+            @Override
+            public void ended() {
+                stdin.clear();
+                stdin.offer(END_OF_INPUT);
+                endOnce.run();
+            }
+        };
     }
 
     /** TERM to the program's group now, KILL after the grace, unless it has exited. */

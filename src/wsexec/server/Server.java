@@ -27,6 +27,7 @@ import wsexec.websocket.CloseCode;
 import wsexec.websocket.Handshake;
 import wsexec.websocket.HandshakeException;
 import wsexec.websocket.HttpRequest;
+import wsexec.websocket.Message;
 import wsexec.websocket.PerMessageDeflate;
 import wsexec.websocket.WebSocket;
 import wsexec.websocket.WebSocketLimits;
@@ -52,10 +53,13 @@ public final class Server implements AutoCloseable {
         }
 
         /**
-         * Runs one WebSocket connection until it ends. The admission is the connection's proof
-         * that it passed the access policy, and its only way to start processes.
+         * A WebSocket connection has opened: what handles it. The server then reads the
+         * connection's messages on the connection's thread and hands each to the handler, until the
+         * connection ends or the handler wants no more; then it calls {@link Handler#ended()}. The
+         * admission is the connection's proof that it passed the access policy, and its only way
+         * to start processes.
          */
-        void session(WebSocket webSocket, Peer peer, AccessPolicy.Admission admission) throws IOException;
+        Handler open(WebSocket webSocket, Peer peer, AccessPolicy.Admission admission) throws IOException;
 
         /** The server is stopping: end every session within the grace. */
         default void shutdown(Duration grace) {
@@ -68,6 +72,45 @@ public final class Server implements AutoCloseable {
         /** As {@link #attach(Metrics)}, with the name of this instance ({@code --instance}) for its jobs. */
         default void attach(Metrics metrics, String instance) {
             attach(metrics);
+        }
+    }
+
+    /**
+     * An endpoint's side of one open connection. The read loop is the server's own
+     * ({@link OpenConnection#run}), directly under the connection's thread, so that the stack of an
+     * idle connection, parked in its read, has as few frames as can be: a parked virtual thread's
+     * frames are copied to the heap, and thousands of idle connections wait like this
+     * (bench/README.md, W4).
+     */
+    public interface Handler {
+        /**
+         * A text or binary message, on the connection's thread.
+         *
+         * @return false to read no more: the connection is then ended
+         */
+        boolean message(Message message) throws IOException;
+
+        /** The connection has ended, however it did: once, on the connection's thread, after the last message. */
+        default void ended() {
+        }
+
+        /**
+         * Whether the server should read the next message on a new thread, and end the one that
+         * handled this one (see {@link OpenConnection}): for handlers whose messages are few and
+         * whose handling may wait deep in the stack.
+         */
+        default boolean freshThreadAfterMessage() {
+            return false;
+        }
+
+        /**
+         * A look at the connection, from the watches' thread when the server looks at it for its
+         * keepalive (and once at the start, on the connection's thread): the nanoseconds until this
+         * wants to look again, or -1 for no more looks. Must not block. One timer item per connection
+         * serves both (see {@link KeepAlive}).
+         */
+        default long watch() {
+            return -1;
         }
     }
 
@@ -208,6 +251,8 @@ public final class Server implements AutoCloseable {
     private final Observability observability;
     private final Deployment deployment;
     private final Metrics metrics = new Metrics();
+    /** The frame observer of every connection when nothing is traced: it only counts, and keeps nothing per connection. */
+    private final Trace counting = new Trace(metrics, null, false);
     private volatile boolean stopping;
 
     public Server(Config config, Endpoint endpoint) throws IOException {
@@ -410,14 +455,16 @@ public final class Server implements AutoCloseable {
             byte[] early = in.readNBytes(in.available());
             InputStream frames = early.length == 0 ? socket.getInputStream()
                     : new SequenceInputStream(new ByteArrayInputStream(early), socket.getInputStream());
-            String path = request.path();
+            // Nearly every client asks for "/": one shared string then, not one per connection.
+            String path = request.path().equals("/") ? "/" : request.path();
             Peer client = peer;
             InetAddress countedAs = counted;
             // A fresh thread for the session: its stack holds only what waiting for the next frame
             // needs, not the deeper handshake frames (the stack of a parked virtual thread is heap,
-            // and thousands of idle connections wait like this).
-            Thread.ofVirtual().name("wsexec-ws-" + peer.port())
-                    .start(() -> serve(socket, frames, path, client, admission, deflate, countedAs));
+            // and thousands of idle connections wait like this). Its task is an object of its own,
+            // not a lambda: a lambda adds two frames under everything the thread does.
+            String name = "wsexec-ws-" + peer.port();
+            Thread.ofVirtual().name(name).start(new OpenConnection(socket, frames, path, client, admission, deflate, countedAs, name));
             handedOff = true;
         } catch (EOFException e) {
             // the client went away before finishing its request
@@ -440,40 +487,114 @@ public final class Server implements AutoCloseable {
         }
     }
 
-    /** An open WebSocket connection, from after the 101 to its end. */
-    private void serve(Socket socket, InputStream in, String path, Peer peer, AccessPolicy.Admission admission,
-                       PerMessageDeflate.Agreement deflate, InetAddress counted) {
-        try {
-            WebSocket webSocket = new WebSocket(socket, in, config.limits(), new Trace(metrics, peer, observability.trace()), deflate);
-            long openedNanos = System.nanoTime();
+    /**
+     * An open WebSocket connection, from after the 101 to its end: the task of the connection's
+     * thread. Its {@link #run} reads the messages and hands them to the endpoint's {@link Handler}.
+     *
+     * <p>When the handler asks for it ({@link Handler#freshThreadAfterMessage()}), the reading goes
+     * on after each message on a new virtual thread, with this same object as its task, and the
+     * old thread ends. A parked virtual thread keeps its frames in a heap object sized by the
+     * deepest stack it ever parked with: a message whose handling waited on a lock or for stdin
+     * room leaves that size behind for as long as the connection then idles. The next thread parks
+     * with the read's frames only.
+     */
+    private final class OpenConnection implements Runnable {
+        private final Socket socket;
+        private final InputStream in;
+        private final String path;
+        private final Peer peer;
+        private final AccessPolicy.Admission admission;
+        private final PerMessageDeflate.Agreement deflate;
+        private final InetAddress counted;
+        private final String threadName;
+        // Set by the connection's first thread; its later threads see them (Thread.start orders them).
+        private WebSocket webSocket;
+        private Handler handler;
+        private KeepAlive watch;
+        private long openedNanos;
+
+        OpenConnection(Socket socket, InputStream in, String path, Peer peer, AccessPolicy.Admission admission,
+                       PerMessageDeflate.Agreement deflate, InetAddress counted, String threadName) {
+            this.socket = socket;
+            this.in = in;
+            this.path = path;
+            this.peer = peer;
+            this.admission = admission;
+            this.deflate = deflate;
+            this.counted = counted;
+            this.threadName = threadName;
+        }
+
+        @Override
+        public void run() {
+            boolean goesOn = false; // on a fresh thread, which ends the connection in its turn
+            try {
+                if (webSocket == null) {
+                    begin();
+                }
+                Message message;
+                while ((message = webSocket.receive()) != null && handler.message(message)) {
+                    if (handler.freshThreadAfterMessage()) {
+                        Thread.ofVirtual().name(threadName).start(this);
+                        goesOn = true;
+                        return;
+                    }
+                }
+            } catch (IOException e) {
+                if (!socket.isClosed()) {
+                    Log.info("connection " + peer + " ended: " + e.getMessage());
+                }
+            } catch (RuntimeException e) {
+                Log.error("connection " + peer + " failed: " + e);
+            } finally {
+                if (!goesOn) {
+                    end();
+                }
+            }
+        }
+
+        private void begin() throws IOException {
+            WebSocket opened = new WebSocket(socket, in, config.limits(),
+                    observability.trace() ? new Trace(metrics, peer, true) : counting, deflate);
+            openedNanos = System.nanoTime();
             metrics.connectionsOpen.incrementAndGet();
             metrics.connectionsTotal.increment();
             Log.event("connection.opened", "connection " + peer + " " + path + " opened",
                     "peer", peer.toString(), "path", path);
             Events.connectionOpened(peer, path);
-            open.add(webSocket);
-            Timers.Loop keepAlive = config.pingInterval().isZero() ? null : KeepAlive.start(webSocket, config.pingInterval(), peer);
+            open.add(opened);
+            webSocket = opened;
+            if (stopping) {
+                opened.close(CloseCode.GOING_AWAY, "server shutting down");
+            }
+            handler = endpoint.open(opened, peer, admission);
+            watch = KeepAlive.start(opened, config.pingInterval(), peer, handler);
+        }
+
+        /** The connection's end, whichever way it came: the handler's, then the server's. */
+        private void end() {
             try {
-                if (stopping) {
-                    webSocket.close(CloseCode.GOING_AWAY, "server shutting down");
+                if (handler != null) {
+                    handler.ended();
                 }
-                endpoint.session(webSocket, peer, admission);
+            } catch (RuntimeException e) {
+                Log.error("connection " + peer + " failed: " + e);
             } finally {
-                open.remove(webSocket);
-                webSocket.abort();
-                if (keepAlive != null) {
-                    keepAlive.cancel();
+                try {
+                    if (webSocket != null) {
+                        open.remove(webSocket);
+                        webSocket.abort();
+                        if (watch != null) {
+                            watch.cancel();
+                        }
+                        closed(webSocket, peer, path, openedNanos);
+                    }
+                } catch (RuntimeException e) {
+                    Log.error("connection " + peer + " failed: " + e);
+                } finally {
+                    ended(socket, counted);
                 }
-                closed(webSocket, peer, path, openedNanos);
             }
-        } catch (IOException e) {
-            if (!socket.isClosed()) {
-                Log.info("connection " + peer + " ended: " + e.getMessage());
-            }
-        } catch (RuntimeException e) {
-            Log.error("connection " + peer + " failed: " + e);
-        } finally {
-            ended(socket, counted);
         }
     }
 

@@ -9,8 +9,8 @@ import java.util.ArrayList;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.HashMap;
+import java.util.concurrent.atomic.AtomicReference;
 
 import wsexec.websocket.CloseCode;
 import wsexec.websocket.Message;
@@ -24,7 +24,6 @@ import wsexec.job.Job;
 import wsexec.job.JobSignal;
 import wsexec.job.PipeThreads;
 import wsexec.job.ProcessGroups;
-import wsexec.job.Timers;
 
 /**
  * One client connection speaking the exec protocol (docs/PROTOCOL.md): reads
@@ -32,7 +31,7 @@ import wsexec.job.Timers;
  * connection only. When the connection ends, for any reason, every job it
  * started is ended: TERM to its process group, KILL after the grace.
  */
-final class Session {
+final class Session implements Server.Handler {
     /** Longest job id accepted, so ids cannot bloat every event. */
     static final int MAX_ID_LENGTH = 128;
 
@@ -40,13 +39,21 @@ final class Session {
     private final WebSocket webSocket;
     private final Server.Peer peer;
     private final AccessPolicy.Admission admission;
-    private final Map<String, Job> jobs = new ConcurrentHashMap<>();
+    private final Ids<Job> jobs = new Ids<>();
     /** Kept jobs this connection watches, by the id it gave them. */
-    private final Map<String, Attachment> attachments = new ConcurrentHashMap<>();
-    private final AtomicLong autoIds = new AtomicLong();
+    private final Ids<Attachment> attachments = new Ids<>();
+    /** Ids for jobs the client gave none; only the session's thread counts. */
+    private long autoIds;
     private volatile long lastActivityNanos = System.nanoTime();
-    /** Stdin received and not yet in a pipe: bounded, and closed the moment the connection closes. */
-    private final InputBudget stdinBudget;
+    /**
+     * Stdin received and not yet in a pipe: bounded, and closed the moment the connection closes.
+     * Made when the first stdin arrives (most connections send none; see {@link #stdinBudget()}).
+     */
+    private volatile InputBudget stdinBudget;
+    /** Set when the connection stops being open, before its budget (if any) is closed. */
+    private volatile boolean closing;
+    /** The idle timeout has started the close; only {@link #watch()} reads and writes it. */
+    private boolean idleClosed;
 
     /** @param admission this connection's pass through the access policy: the only way to start a job */
     Session(ExecEndpoint endpoint, WebSocket webSocket, Server.Peer peer, AccessPolicy.Admission admission) {
@@ -54,7 +61,6 @@ final class Session {
         this.webSocket = webSocket;
         this.peer = peer;
         this.admission = admission;
-        this.stdinBudget = new InputBudget(endpoint.config().stdinBuffer());
     }
 
     WebSocket webSocket() {
@@ -65,44 +71,62 @@ final class Session {
         return endpoint.config();
     }
 
-    void run() throws IOException {
-        // However the connection ends — a Close frame, end of stream, a reset, ping silence, the
-        // close timeout, a server stop — its jobs end at that moment, even if this thread is
-        // waiting for stdin room or the closing handshake is held up by a peer that reads nothing.
+    /**
+     * Registers what the connection's end does: however the connection ends — a Close frame, end
+     * of stream, a reset, ping silence, the close timeout, a server stop — its jobs end at that
+     * moment, even if the session's thread is waiting for stdin room or the closing handshake is
+     * held up by a peer that reads nothing.
+     */
+    void start() {
         webSocket.onClosing(() -> {
-            stdinBudget.close();
+            closing = true;
+            InputBudget budget = stdinBudget;
+            if (budget != null) {
+                budget.close();
+            }
             terminateAll();
             detachAll(); // kept jobs run on: only this connection's watching ends
         });
-        Timers.Loop idleWatch = config().idleTimeout().isZero() ? null
-                : Timers.loop(config().idleTimeout().toNanos(), this::closeWhenIdle);
-        try {
-            Message message;
-            while ((message = webSocket.receive()) != null) {
-                lastActivityNanos = System.nanoTime();
-                switch (message) {
-                    case Message.Text text -> onText(text.text());
-                    case Message.Binary binary -> error(null, "bad_request", "binary messages are not part of the protocol");
-                    default -> {
-                    }
-                }
+    }
+
+    @Override
+    public boolean message(Message message) {
+        lastActivityNanos = System.nanoTime();
+        switch (message) {
+            case Message.Text text -> onText(text.text());
+            case Message.Binary binary -> error(null, "bad_request", "binary messages are not part of the protocol");
+            default -> {
             }
-        } finally {
-            if (idleWatch != null) {
-                idleWatch.cancel();
-            }
-            terminateAll();
-            detachAll();
         }
+        return true;
+    }
+
+    /**
+     * Yes: a message may start a process, wait for a lock or for stdin room, and the session's
+     * messages are few (one per job, or per piece of stdin); an idle connection then parks on a
+     * thread whose stack never held all that.
+     */
+    @Override
+    public boolean freshThreadAfterMessage() {
+        return true;
+    }
+
+    @Override
+    public void ended() {
+        terminateAll();
+        detachAll();
+        endpoint.ended(this);
     }
 
     /**
      * Closes the connection (1000) once it has had no running job and no message from the client
      * for the idle timeout. Pings and Pongs are not activity: they only prove the peer is alive.
-     * A {@link Timers#loop} step: returns the nanoseconds until it should look again, or -1.
+     * Called at the keepalive's looks ({@link KeepAlive}): returns the nanoseconds until it should
+     * look again, or -1.
      */
-    private long closeWhenIdle() {
-        if (webSocket.state() != WebSocket.State.OPEN) {
+    @Override
+    public long watch() {
+        if (idleClosed || config().idleTimeout().isZero() || webSocket.state() != WebSocket.State.OPEN) {
             return -1;
         }
         long timeout = config().idleTimeout().toNanos();
@@ -114,8 +138,9 @@ final class Session {
             lastActivityNanos = System.nanoTime(); // a running job is activity; look again later
             return timeout;
         }
+        idleClosed = true;
         Log.info("connection " + peer + " closed after " + config().idleTimeout().toMillis() + " ms idle");
-        // The Close frame is a send, which may block: not on the timer thread.
+        // The Close frame is a send, which may block: not on the watches' thread.
         Thread.ofVirtual().name("wsexec-idle-close-" + peer.port())
                 .start(() -> webSocket.close(CloseCode.NORMAL_CLOSURE, "idle timeout"));
         return -1;
@@ -129,7 +154,7 @@ final class Session {
                 error(null, "bad_request", "empty command");
                 return;
             }
-            exec("auto-" + autoIds.incrementAndGet(), List.of("/bin/sh", "-c", text), null, Map.of(), config().jobTimeout().toMillis(), false, false, null);
+            exec("auto-" + ++autoIds, List.of("/bin/sh", "-c", text), null, Map.of(), config().jobTimeout().toMillis(), false, false, null);
             return;
         }
         Map<String, Object> request;
@@ -175,7 +200,7 @@ final class Session {
             throw new BadRequest(id, "bad_request", "missing \"type\"");
         }
         switch (t) {
-            case "exec" -> onExec(id == null ? "auto-" + autoIds.incrementAndGet() : id, request);
+            case "exec" -> onExec(id == null ? "auto-" + ++autoIds : id, request);
             case "stdin" -> {
                 Job job = runningJob(id);
                 Object eof = request.get("eof");
@@ -192,10 +217,10 @@ final class Session {
                         throw new BadRequest(id, "bad_request", "\"base64\" is not valid base64");
                     }
                 }
-                if (data != null && !job.writeStdin(((String) data).getBytes(StandardCharsets.UTF_8), stdinBudget)) {
+                if (data != null && !job.writeStdin(((String) data).getBytes(StandardCharsets.UTF_8), stdinBudget())) {
                     return; // the connection closed meanwhile
                 }
-                if (bytes != null && !job.writeStdin(bytes, stdinBudget)) {
+                if (bytes != null && !job.writeStdin(bytes, stdinBudget())) {
                     return;
                 }
                 if (Boolean.TRUE.equals(eof)) {
@@ -204,7 +229,7 @@ final class Session {
             }
             case "attach" -> onAttach(id, request);
             case "detach" -> {
-                Attachment attachment = id == null ? null : attachments.get(id);
+                Attachment attachment = id == null ? null : attachments.find(id);
                 if (attachment == null) {
                     throw new BadRequest(id, "unknown_job", "no attachment with id \"" + id + "\"");
                 }
@@ -231,6 +256,24 @@ final class Session {
         }
     }
 
+    /**
+     * The connection's stdin budget, made on first use. Only the session's thread calls this. A
+     * budget made while the connection is closing is closed at once: the closing listener sets
+     * {@link #closing} before it reads {@link #stdinBudget}, and this reads {@link #closing} after
+     * it writes {@link #stdinBudget}, so one of the two sees the other (both are volatile).
+     */
+    private InputBudget stdinBudget() {
+        InputBudget budget = stdinBudget;
+        if (budget == null) {
+            budget = new InputBudget(config().stdinBuffer());
+            stdinBudget = budget;
+            if (closing) {
+                budget.close();
+            }
+        }
+        return budget;
+    }
+
     private String idOf(Map<String, Object> request) throws BadRequest {
         Object id = request.get("id");
         if (id == null) {
@@ -247,14 +290,14 @@ final class Session {
         if (id == null) {
             throw new BadRequest(null, "bad_request", "missing \"id\"");
         }
-        Attachment attachment = attachments.get(id);
+        Attachment attachment = attachments.find(id);
         if (attachment != null) {
             if (attachment.readOnly) {
                 throw new BadRequest(id, "read_only", "attachment \"" + id + "\" is read-only: no stdin, no signals");
             }
             return attachment.kept.job;
         }
-        Job job = jobs.get(id);
+        Job job = jobs.find(id);
         if (job == null) {
             throw new BadRequest(id, "unknown_job", "no running job with id \"" + id + "\"");
         }
@@ -354,7 +397,7 @@ final class Session {
             error(id, "not_found", "program not found: " + line.get(0));
             return;
         }
-        if (jobs.containsKey(id) || attachments.containsKey(id)) {
+        if (jobs.contains(id) || attachments.contains(id)) {
             error(id, "duplicate_id", "a job with id \"" + id + "\" is still running");
             return;
         }
@@ -489,7 +532,7 @@ final class Session {
             throw new BadRequest(id, "no_such_job", "no kept job " + (jobId instanceof String j ? "\"" + j + "\"" : "given")
                     + " (unknown, expired, or not started with \"keep\")");
         }
-        if (jobs.containsKey(id) || attachments.containsKey(id)) {
+        if (jobs.contains(id) || attachments.contains(id)) {
             throw new BadRequest(id, "duplicate_id", "the id \"" + id + "\" is in use on this connection");
         }
         Object readOnly = request.get("readOnly");
@@ -617,14 +660,14 @@ final class Session {
 
     /** Stops watching every kept job: they run on, and are kept for their keep time from now. */
     private void detachAll() {
-        for (Attachment attachment : List.copyOf(attachments.values())) {
+        for (Attachment attachment : attachments.values()) {
             attachment.detach();
         }
     }
 
     /** Ends every running job of this connection: TERM now, KILL after the grace. */
     void terminateAll() {
-        Job.terminateAll(List.copyOf(jobs.values()));
+        Job.terminateAll(jobs.values());
     }
 
     private static String jobs(int count) {
@@ -656,5 +699,63 @@ final class Session {
             }
         }
         return null;
+    }
+
+    /**
+     * A connection's jobs or attachments by id. An immutable map, replaced whole on every change:
+     * they change once or twice per job, and between jobs a connection then holds no table at all
+     * (a {@code ConcurrentHashMap} keeps the table of its largest size; with thousands of idle
+     * connections each one counts). The session's thread adds; any thread may remove or read.
+     */
+    private static final class Ids<V> extends AtomicReference<Map<String, V>> {
+        private static final long serialVersionUID = 1L;
+
+        Ids() {
+            super(Map.of());
+        }
+
+        V find(String id) {
+            return get().get(id);
+        }
+
+        boolean contains(String id) {
+            return get().containsKey(id);
+        }
+
+        int size() {
+            return get().size();
+        }
+
+        boolean isEmpty() {
+            return get().isEmpty();
+        }
+
+        /** A snapshot: what changes later is not in it. */
+        List<V> values() {
+            return List.copyOf(get().values());
+        }
+
+        void put(String id, V value) {
+            updateAndGet(map -> {
+                Map<String, V> next = new HashMap<>(map);
+                next.put(id, value);
+                return Map.copyOf(next);
+            });
+        }
+
+        /** Removes the entry if {@code id} still maps to {@code value}; whether it did. */
+        boolean remove(String id, V value) {
+            while (true) {
+                Map<String, V> map = get();
+                if (map.get(id) != value) {
+                    return false;
+                }
+                Map<String, V> next = new HashMap<>(map);
+                next.remove(id);
+                if (compareAndSet(map, Map.copyOf(next))) {
+                    return true;
+                }
+            }
+        }
     }
 }

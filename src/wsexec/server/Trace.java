@@ -45,7 +45,11 @@ final class Trace implements FrameObserver {
     private boolean compressedIn;
     private boolean compressedOut;
 
-    /** @param tracing print each frame; otherwise only count */
+    /**
+     * @param peer    the connection; may be null when not tracing
+     * @param tracing print each frame; otherwise only count (such a Trace keeps no state of its own
+     *                and may be shared by every connection)
+     */
     Trace(Metrics metrics, Server.Peer peer, boolean tracing) {
         this.metrics = metrics;
         this.peer = peer;

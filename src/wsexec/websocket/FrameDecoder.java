@@ -29,6 +29,7 @@ final class FrameDecoder {
     private State state = State.HEADER;
     private final byte[] header = new byte[FrameHeader.MAX_HEADER_LENGTH];
     private int headerLength;
+    /** The header of the frame whose payload is being read; null between frames. */
     private FrameHeader current;
     private long payloadRemaining;
     private int keyIndex;
@@ -111,12 +112,13 @@ final class FrameDecoder {
             int k = 2 + lengthOctets;
             key = ((header[k] & 0xFF) << 24) | ((header[k + 1] & 0xFF) << 16) | ((header[k + 2] & 0xFF) << 8) | (header[k + 3] & 0xFF);
         }
-        current = new FrameHeader((first & FrameHeader.FIN) != 0, (first & FrameHeader.RSV) >>> 4, opcode, masked, key, length, lengthBits);
+        FrameHeader frame = new FrameHeader((first & FrameHeader.FIN) != 0, (first & FrameHeader.RSV) >>> 4, opcode, masked, key, length, lengthBits);
         headerLength = 0;
         payloadRemaining = length;
         keyIndex = 0;
         state = length == 0 ? State.HEADER : State.PAYLOAD;
-        return current;
+        current = length == 0 ? null : frame;
+        return frame;
     }
 
     /** Rules that the first two octets alone decide. */
@@ -161,6 +163,7 @@ final class FrameDecoder {
         boolean end = payloadRemaining == 0;
         if (end) {
             state = State.HEADER;
+            current = null; // an idle connection keeps no header
         }
         return new Payload(array, offset, length, end);
     }

@@ -19,7 +19,7 @@ final class Receiver {
     private final WebSocketLimits limits;
     private final Utf8Validator utf8 = new Utf8Validator();
 
-    /** The header of the frame whose payload is arriving. */
+    /** The header of the frame whose payload is arriving; null between frames. */
     private FrameHeader frame;
 
     /** The data message being assembled, or null between messages. */
@@ -28,8 +28,11 @@ final class Receiver {
     private int messageLength;
     private int fragments;
 
-    /** A control frame's payload (§5.5: at most 125 bytes). */
-    private final byte[] control = new byte[FrameHeader.MAX_CONTROL_PAYLOAD];
+    /**
+     * The payload of the control frame arriving (§5.5: at most 125 bytes), made to its size by its
+     * header and handed on in its message: between frames a connection holds none.
+     */
+    private byte[] control;
     private int controlLength;
 
     private static final byte[] NO_BYTES = new byte[0];
@@ -40,8 +43,8 @@ final class Receiver {
     private boolean compressed;
     /** The compressed bytes of that message so far, as they came off the wire. */
     private long wireLength;
-    /** One byte past the limit: where the inflater is asked whether a full message has more. */
-    private final byte[] overflow = new byte[1];
+    /** One byte past the limit: where the inflater is asked whether a full message has more; null without deflate. */
+    private final byte[] overflow;
 
     /** Told about each incoming frame, or null. */
     private final FrameObserver observer;
@@ -64,6 +67,7 @@ final class Receiver {
     public Receiver(boolean expectMasked, WebSocketLimits limits, FrameObserver observer, PerMessageDeflate.Agreement deflate) {
         this.decoder = new FrameDecoder(expectMasked, deflate != null);
         this.inflater = deflate == null ? null : new MessageInflater();
+        this.overflow = deflate == null ? null : new byte[1];
         this.limits = limits;
         this.observer = observer;
         int previewLimit = observer == null ? 0 : Math.max(0, observer.previewLimit());
@@ -84,7 +88,19 @@ final class Receiver {
                 if (observer != null) {
                     observe(part);
                 }
-                Message done = part instanceof FrameHeader header ? onHeader(header) : onPayload((FrameDecoder.Payload) part);
+                Message done;
+                if (part instanceof FrameHeader header) {
+                    done = onHeader(header);
+                    if (header.payloadLength() == 0) {
+                        frame = null;
+                    }
+                } else {
+                    FrameDecoder.Payload payload = (FrameDecoder.Payload) part;
+                    done = onPayload(payload);
+                    if (payload.endOfFrame()) {
+                        frame = null; // an idle connection keeps no header
+                    }
+                }
                 if (done != null) {
                     return done;
                 }
@@ -136,6 +152,7 @@ final class Receiver {
         frame = header;
         if (header.opcode().isControl()) {
             controlLength = 0;
+            control = header.payloadLength() == 0 ? NO_BYTES : new byte[(int) header.payloadLength()];
             return header.payloadLength() == 0 ? finishControl() : null;
         }
         if (header.opcode() == Opcode.CONTINUATION) {
@@ -298,7 +315,8 @@ final class Receiver {
     }
 
     private Message finishControl() throws ProtocolException {
-        byte[] data = Arrays.copyOf(control, controlLength);
+        byte[] data = control; // all of it: the header gave its size
+        control = null;
         return switch (frame.opcode()) {
             case PING -> new Message.Ping(data);
             case PONG -> new Message.Pong(data);

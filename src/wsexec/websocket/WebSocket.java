@@ -42,9 +42,10 @@ public final class WebSocket implements AutoCloseable {
 
     /**
      * The receive buffer starts this small, so that thousands of quiet connections
-     * cost little memory, and goes back to it when traffic is light again.
+     * cost little memory, and goes back to it when traffic is light again. A Pong, or an
+     * {@code exec} of a short command, fits; a larger message fills it and it grows.
      */
-    static final int MIN_RECEIVE_BUFFER = 256;
+    static final int MIN_RECEIVE_BUFFER = 128;
 
     /** The thread that ends a closing handshake the peer does not finish (see {@link #close(int, String)}). */
     private volatile Thread closeTimer;
