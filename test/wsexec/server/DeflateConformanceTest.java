@@ -399,10 +399,11 @@ class DeflateConformanceTest {
     @Test
     void execOutputIsSentCompressed() throws IOException {
         try (RawClient client = openCompressed(exec)) {
-            // Through cat, which writes in large blocks whatever the line buffering: the events are then
-            // large whatever the machine's load (a busy machine otherwise reads a few lines per event,
-            // and small messages, each compressed alone, compress less).
-            client.sendText("{\"type\":\"exec\",\"id\":\"s\",\"command\":\"seq 1 100000 | cat\"}");
+            // All of it written first, then cat of the file: cat writes 128 KiB blocks, so the pipe is
+            // full at every read and the events are large whatever the machine's load. (A pipe from seq
+            // under line buffering, even through cat, is read a few lines at a time on a busy machine,
+            // and small messages, each compressed alone, compress less.)
+            client.sendText("{\"type\":\"exec\",\"id\":\"s\",\"command\":\"f=$(mktemp) && seq 1 100000 > $f && cat $f; rm -f $f\"}");
             StringBuilder stdout = new StringBuilder();
             long wire = 0;
             int compressed = 0;
