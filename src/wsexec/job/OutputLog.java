@@ -213,13 +213,13 @@ public final class OutputLog {
     private void copyIn(byte[] data, int off, int len) {
         long at = end;
         while (len > 0) {
-            int index = (int) ((at % ringSize) / chunkSize);
+            int index = chunkIndex(at);
             int pos = (int) (at % chunkSize);
             int n = Math.min(len, chunkSize - pos);
             byte[] chunk = chunks[index];
             if (chunk == null) {
                 // A new array filled at once by a copy: the JIT zeroes only what the copy leaves,
-                // not the whole chunk first.
+                // not the whole chunk first (hence a copy in each branch, not one after the if).
                 chunk = new byte[chunkSize];
                 System.arraycopy(data, off, chunk, pos, n);
                 chunks[index] = chunk;
@@ -232,12 +232,17 @@ public final class OutputLog {
         }
     }
 
+    /** The chunk that holds the byte at {@code offset}. */
+    private int chunkIndex(long offset) {
+        return (int) ((offset % ringSize) / chunkSize);
+    }
+
     /** Copies {@code len} held bytes from offset {@code from} into {@code dst}. Lock held. */
     private void copyOut(long from, byte[] dst, int off, int len) {
         while (len > 0) {
             int pos = (int) (from % chunkSize);
             int n = Math.min(len, chunkSize - pos);
-            System.arraycopy(chunks[(int) ((from % ringSize) / chunkSize)], pos, dst, off, n);
+            System.arraycopy(chunks[chunkIndex(from)], pos, dst, off, n);
             from += n;
             off += n;
             len -= n;

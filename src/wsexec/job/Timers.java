@@ -115,8 +115,7 @@ public final class Timers {
                     if (size == heap.length) {
                         heap = Arrays.copyOf(heap, size * 2);
                     }
-                    watch.index = size;
-                    heap[size++] = watch;
+                    place(size++, watch);
                 }
                 siftUp(siftDown(watch.index));
                 if (heap[0] == watch) {
@@ -187,8 +186,7 @@ public final class Timers {
             Watch last = heap[--size];
             heap[size] = null;
             if (i < size) {
-                heap[i] = last;
-                last.index = i;
+                place(i, last);
                 siftUp(siftDown(i));
             }
             if (heap.length > 64 && size < heap.length / 4) {
@@ -210,12 +208,10 @@ public final class Timers {
                 if (heap[child].due - watch.due >= 0) {
                     break;
                 }
-                heap[i] = heap[child];
-                heap[i].index = i;
+                place(i, heap[child]);
                 i = child;
             }
-            heap[i] = watch;
-            watch.index = i;
+            place(i, watch);
             return i;
         }
 
@@ -227,10 +223,14 @@ public final class Timers {
                 if (watch.due - heap[parent].due >= 0) {
                     break;
                 }
-                heap[i] = heap[parent];
-                heap[i].index = i;
+                place(i, heap[parent]);
                 i = parent;
             }
+            place(i, watch);
+        }
+
+        /** Puts a watch at slot {@code i}, which it then knows (for its cancel). Lock held. */
+        private void place(int i, Watch watch) {
             heap[i] = watch;
             watch.index = i;
         }
