@@ -177,10 +177,10 @@ public final class CommandLine {
                 case "--linger" -> linger = Values.duration(flag, flags.value(flag));
                 case "--stdin-buffer" -> stdinBuffer = Values.size(flag, flags.value(flag));
                 case "--keep-max" -> keepMax = Values.duration(flag, flags.value(flag));
-                case "--keep-buffer" -> keepBuffer = Values.size(flag, flags.value(flag));
+                case "--keep-buffer" -> keepBuffer = Values.positiveSize(flag, flags.value(flag));
                 case "--max-kept-jobs" -> maxKeptJobs = Values.positive(flag, flags.value(flag));
                 case "--keep-dir" -> keepDir = Path.of(flags.value(flag));
-                case "--keep-max-bytes" -> keepMaxBytes = Values.size(flag, flags.value(flag));
+                case "--keep-max-bytes" -> keepMaxBytes = Values.positiveSize(flag, flags.value(flag));
                 case "--no-line-buffer" -> lineBuffered = !flags.present(flag);
                 case "--quiet" -> Log.quiet(flags.present(flag));
                 case "--trace" -> trace = flags.present(flag);

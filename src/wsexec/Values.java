@@ -155,6 +155,15 @@ final class Values {
         }
     }
 
+    /** A size that must hold at least one byte (a buffer or a cap that 0 would make useless). */
+    static int positiveSize(String flag, String text) throws CommandLine.UsageException {
+        int value = size(flag, text);
+        if (value < 1) {
+            throw new CommandLine.UsageException(flag + " must be at least 1 byte, got " + text);
+        }
+        return value;
+    }
+
     /** {@code 250ms}, {@code 10s}, {@code 1.5m}, {@code 2h}, {@code 1d}, or a bare number of seconds. */
     static Duration duration(String flag, String text) throws CommandLine.UsageException {
         Duration d = text.strip().matches("-?\\d+(\\.\\d+)?")

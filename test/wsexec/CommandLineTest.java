@@ -111,4 +111,13 @@ class CommandLineTest {
         assertEquals(wsexec.client.RunOptions.Mode.JOBS, ((CommandLine.Run) CommandLine.parse(new String[] {"jobs"})).options().mode());
         assertThrows(CommandLine.UsageException.class, () -> CommandLine.parse(new String[] {"jobs", "extra"}));
     }
+
+    @Test
+    void keptJobBuffersMustHoldAByte() {
+        for (String flag : new String[] {"--keep-buffer", "--keep-max-bytes"}) {
+            CommandLine.UsageException e = assertThrows(CommandLine.UsageException.class,
+                    () -> CommandLine.parse(new String[] {"serve", flag, "0"}));
+            assertTrue(e.getMessage().contains(flag), e.getMessage());
+        }
+    }
 }
